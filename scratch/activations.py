@@ -1,0 +1,98 @@
+"""Activation functions g(Z) and their backward dZ = dA * g'(Z), side by side (§3.3).
+
+Every forward takes `Z` ([n, m], one column per sample) and returns `A` of the same
+shape. Every backward takes `(dA, Z, A)` and returns `dZ = dA * g'(Z)`; it may use
+the cached `A` where g' is cheaper in terms of it (sigmoid, tanh).
+
+At exactly z = 0, where ReLU and Leaky ReLU have no derivative, PyTorch's
+convention is used: ReLU'(0) = 0, Leaky'(0) = alpha.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import partial
+
+import numpy as np
+
+from scratch.spec import HIDDEN_ACTIVATIONS, check_choice, check_real
+
+
+def sigmoid(Z: np.ndarray) -> np.ndarray:
+    """sigma(z) = 1 / (1 + e^-z), stable for any z: e^-|z| never overflows."""
+    E = np.exp(-np.abs(Z))                        # [n, m], in (0, 1]
+    S = 1.0 / (1.0 + E)                           # [n, m], sigma(|z|)
+    return np.where(Z >= 0, S, E * S)             # [n, m], sigma(-|z|) = e^-|z| sigma(|z|)
+
+
+def sigmoid_backward(dA: np.ndarray, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+    """g'(z) = a (1 - a) with a = sigma(z) (the notes' §4.2 print z(1 - z); that is wrong)."""
+    return dA * A * (1.0 - A)                     # [n, m]
+
+
+def tanh(Z: np.ndarray) -> np.ndarray:
+    """tanh(z) = (e^z - e^-z) / (e^z + e^-z) = 2 sigma(2z) - 1."""
+    return np.tanh(Z)                             # [n, m]
+
+
+def tanh_backward(dA: np.ndarray, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+    """g'(z) = 1 - a^2."""
+    return dA * (1.0 - A * A)                     # [n, m]
+
+
+def relu(Z: np.ndarray) -> np.ndarray:
+    """max(0, z)."""
+    return np.maximum(Z, 0)                       # [n, m]
+
+
+def relu_backward(dA: np.ndarray, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+    """g'(z) = 1 for z > 0, 0 for z <= 0."""
+    return dA * (Z > 0)                           # [n, m]
+
+
+def leaky_relu(Z: np.ndarray, alpha: float = 0.01) -> np.ndarray:
+    """max(alpha z, z) for 0 < alpha < 1."""
+    return np.where(Z > 0, Z, alpha * Z)          # [n, m]
+
+
+def leaky_relu_backward(dA: np.ndarray, Z: np.ndarray, A: np.ndarray,
+                        alpha: float = 0.01) -> np.ndarray:
+    """g'(z) = 1 for z > 0, alpha for z <= 0."""
+    return np.where(Z > 0, dA, alpha * dA)        # [n, m]
+
+
+def softmax(Z: np.ndarray) -> np.ndarray:
+    """softmax(z)_j = e^{z_j} / sum_k e^{z_k}, per column; shifting by the column max keeps e^z <= 1."""
+    E = np.exp(Z - Z.max(axis=0, keepdims=True))  # [K, m]
+    return E / E.sum(axis=0, keepdims=True)       # [K, m]
+
+
+def softmax_backward(dA: np.ndarray, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+    """dZ = A * (dA - sum_k A_k dA_k), the Jacobian-vector product per column."""
+    return A * (dA - np.sum(A * dA, axis=0, keepdims=True))  # [K, m]
+
+
+@dataclass(frozen=True)
+class Activation:
+    """One activation: `forward(Z) -> A` and `backward(dA, Z, A) -> dZ`."""
+
+    name: str
+    forward: Callable[[np.ndarray], np.ndarray]
+    backward: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+
+
+def get(name: str, alpha: float = 0.01) -> Activation:
+    """The activation called `name` ('sigmoid', 'tanh', 'relu', 'leaky_relu', 'softmax')."""
+    name = check_choice("activation", name, (*HIDDEN_ACTIVATIONS, "softmax"))
+    if name == "leaky_relu":
+        alpha = check_real("alpha", alpha, 0.0, 1.0)
+        return Activation(name, partial(leaky_relu, alpha=alpha),
+                          partial(leaky_relu_backward, alpha=alpha))
+    forward, backward = {
+        "sigmoid": (sigmoid, sigmoid_backward),
+        "tanh": (tanh, tanh_backward),
+        "relu": (relu, relu_backward),
+        "softmax": (softmax, softmax_backward),
+    }[name]
+    return Activation(name, forward, backward)

@@ -1,0 +1,121 @@
+"""Datasets in the notes' layout: X [n, m], one column per sample; labels [1, m].
+
+2-D sets of the course (all seeded, generated, no files):
+    flower               the planar "flower": 2 classes of m/2 points on r = 4 sin(4 theta)
+    circles, moons,      scikit-learn's noisy circles, noisy moons, blobs (6 centres,
+    blobs,               label = centre mod 2, as the course does) and Gaussian quantiles
+    gaussian_quantiles
+Real data bundled with scikit-learn (no network):
+    breast_cancer        structured table, 569 x 30, binary
+    digits               8 x 8 images, 1,797 x 64, 10 classes (for a softmax output)
+
+Every set is split into train and test by a seeded, stratified split. Real sets are
+standardized with the mean and standard deviation of the training split only
+(a feature constant on the training split is centred and left unscaled).
+Labels are class indices [1, m]; scratch models accept them as Y directly
+(a softmax model turns them into one-hot columns).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn import datasets as skd
+from sklearn.model_selection import train_test_split
+
+from scratch.errors import InvalidArgument
+from scratch.spec import check_choice, check_int, check_real, check_seed
+
+SYNTHETIC = ("flower", "circles", "moons", "blobs", "gaussian_quantiles")
+REAL = ("breast_cancer", "digits")
+NAMES = SYNTHETIC + REAL
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """A train/test split in the notes' layout."""
+
+    name: str
+    X_train: np.ndarray   # [n, m_train] float64
+    Y_train: np.ndarray   # [1, m_train] int64 class indices
+    X_test: np.ndarray    # [n, m_test]
+    Y_test: np.ndarray    # [1, m_test]
+    n_classes: int
+
+    @property
+    def n_x(self) -> int:
+        return self.X_train.shape[0]
+
+
+def flower(m: int = 400, seed: int = 0, noise: float = 0.2) -> tuple[np.ndarray, np.ndarray]:
+    """The course's planar "flower": m/2 points per class, X [2, m], y [m].
+
+    For class j: theta = linspace(3.12 j, 3.12 (j + 1), m/2) + noise N(0, 1),
+    r = 4 sin(4 theta) + noise N(0, 1), point (r sin theta, r cos theta).
+    """
+    rng = np.random.default_rng(seed)
+    N = m // 2                                                     # points per class
+    X = np.zeros((2, 2 * N))                                       # [2, m]
+    y = np.repeat(np.arange(2), N)                                 # [m]
+    for j in range(2):
+        theta = np.linspace(3.12 * j, 3.12 * (j + 1), N) + rng.standard_normal(N) * noise  # [N]
+        r = 4 * np.sin(4 * theta) + rng.standard_normal(N) * noise                        # [N]
+        X[:, j * N:(j + 1) * N] = np.stack([r * np.sin(theta), r * np.cos(theta)])        # [2, N]
+    return X, y
+
+
+def _generate(name: str, m: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Samples [m, n] and labels [m] of a synthetic set (scikit-learn's layout)."""
+    if name == "flower":
+        X, y = flower(m, seed)
+        return X.T, y
+    if name == "circles":
+        return skd.make_circles(n_samples=m, factor=0.5, noise=0.3, random_state=seed)
+    if name == "moons":
+        return skd.make_moons(n_samples=m, noise=0.2, random_state=seed)
+    if name == "blobs":
+        X, y = skd.make_blobs(n_samples=m, n_features=2, centers=6, random_state=seed)
+        return X, y % 2
+    return skd.make_gaussian_quantiles(cov=0.5, n_samples=m, n_features=2, n_classes=2,
+                                       random_state=seed)
+
+
+def load(name: str = "flower", seed: int = 0, m: int | None = None,
+         test_fraction: float = 0.2) -> Dataset:
+    """Load the dataset `name`, split (and for real sets standardize) it.
+
+    Args:
+        name: one of NAMES.
+        seed: seeds the generator of a synthetic set and the split.
+        m: samples in all (train + test) for a synthetic set (default 400 for flower,
+            200 for the others, as in the course); real sets have a fixed size.
+        test_fraction: share of samples held out for testing, in (0, 1).
+    """
+    name = check_choice("dataset", name, NAMES)
+    seed = check_seed(seed)
+    test_fraction = check_real("test_fraction", test_fraction, 0.0, 1.0)
+    if name in REAL:
+        if m is not None:
+            raise InvalidArgument(f"m: the {name} set has a fixed size, got m = {m}; leave m unset")
+        bunch = skd.load_breast_cancer() if name == "breast_cancer" else skd.load_digits()
+        samples, labels = bunch.data, bunch.target
+    else:
+        default_m = 400 if name == "flower" else 200
+        m = check_int("m", default_m if m is None else m, 4)
+        samples, labels = _generate(name, m, seed)
+    S_train, S_test, y_train, y_test = train_test_split(
+        samples, labels, test_size=test_fraction, random_state=seed, stratify=labels)
+    if name in REAL:
+        mean = S_train.mean(axis=0)                                # [n]
+        std = S_train.std(axis=0)                                  # [n]
+        std[std == 0] = 1.0                                        # constant pixels: centre only
+        S_train, S_test = (S_train - mean) / std, (S_test - mean) / std
+    return Dataset(
+        name=name,
+        X_train=np.ascontiguousarray(S_train.T, dtype=np.float64),  # [n, m_train]
+        Y_train=np.asarray(y_train, dtype=np.int64)[None, :],       # [1, m_train]
+        X_test=np.ascontiguousarray(S_test.T, dtype=np.float64),    # [n, m_test]
+        Y_test=np.asarray(y_test, dtype=np.int64)[None, :],         # [1, m_test]
+        n_classes=int(np.max(labels)) + 1,
+    )

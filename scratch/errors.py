@@ -1,0 +1,25 @@
+"""The two errors a user of either implementation can meet."""
+
+from __future__ import annotations
+
+
+class InvalidArgument(ValueError):
+    """A user-supplied argument is invalid. The message is one line that names the
+    argument, what was received and what was expected."""
+
+
+class TrainingDiverged(RuntimeError):
+    """The cost or a parameter became NaN or inf during training.
+
+    Attributes:
+        side: 'scratch' or 'torch'.
+        step: the 0-based step at which it happened.
+        what: what became non-finite ('the cost', 'W2', ...).
+    """
+
+    def __init__(self, side: str, step: int, what: str, lr: float) -> None:
+        self.side, self.step, self.what, self.lr = side, step, what, lr
+        super().__init__(
+            f"{side} training diverged at step {step}: {what} became NaN or inf; "
+            f"lower the learning rate (lr={lr:g})"
+        )

@@ -1,0 +1,95 @@
+"""Gradient descent (§2.3, §4.2): W := W - alpha dW, b := b - alpha db, repeated.
+
+`step` is one iteration (forward, cost, backward, update); `fit` repeats it over
+the whole batch (batch gradient descent) or over mini-batches, and returns the
+cost of every step.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from scratch.errors import TrainingDiverged
+from scratch.model import Model
+from scratch.spec import check_seed
+from scratch.validate import check_training, check_X, check_Y
+
+PROGRESS_FROM = 500  # iterations from which fit shows a progress bar by default
+
+
+def batch_order(m: int, batch_size: int | None, iterations: int,
+                seed: int = 0) -> Iterator[np.ndarray | None]:
+    """The samples each step uses: None (all m) for batch gradient descent, else index
+    arrays of `batch_size` taken in order from a fresh permutation every epoch (the
+    last, shorter batch of an epoch is kept)."""
+    if batch_size is None or batch_size >= m:
+        for _ in range(iterations):
+            yield None
+        return
+    rng = np.random.default_rng(seed)
+    step = 0
+    while True:
+        order = rng.permutation(m)                       # [m]
+        for start in range(0, m, batch_size):
+            if step == iterations:
+                return
+            yield order[start:start + batch_size]        # [batch]
+            step += 1
+
+
+def step(model: Model, X: np.ndarray, Y: np.ndarray, lr: float) -> tuple[float, dict[str, np.ndarray]]:
+    """One iteration of gradient descent on (X, Y); returns J before the update and the grads."""
+    AL, caches = model.forward(X)                        # [n_L, m]
+    J = model.cost(AL, Y, caches)
+    grads = model.backward(AL, Y, caches)
+    model.update(grads, lr)
+    return J, grads
+
+
+def first_non_finite(params: dict[str, np.ndarray]) -> str | None:
+    """The name of the first parameter holding NaN or inf, or None."""
+    return next((name for name, p in params.items() if not np.isfinite(p).all()), None)
+
+
+def fit(model: Model, X: object, Y: object, lr: float = 0.01, iterations: int = 1000,
+        batch_size: int | None = None, seed: int = 0, progress: bool | None = None,
+        callback: Callable[[int, float, dict[str, np.ndarray]], None] | None = None) -> list[float]:
+    """Train `model` in place by gradient descent and return the cost J of every step.
+
+    Args:
+        model: a scratch model.
+        X: [n_x, m] samples, one per column.
+        Y: [1, m] 0/1 labels (sigmoid), or one-hot [K, m] / class indices [1, m] (softmax).
+        lr: the learning rate alpha > 0.
+        iterations: number of gradient steps (each on one batch).
+        batch_size: None for batch gradient descent, else the mini-batch size (<= m).
+        seed: seed of the mini-batch order.
+        progress: show a progress bar; None shows one from 500 iterations on a terminal.
+        callback: called as callback(step, J, grads) after every step.
+
+    Raises:
+        InvalidArgument: a bad argument (named in the message).
+        TrainingDiverged: the cost or a parameter became NaN or inf.
+    """
+    X = check_X(X, model.spec, model.dtype)
+    Y = check_Y(Y, model.spec, X.shape[1], model.dtype)
+    lr, iterations, batch_size = check_training(lr, iterations, batch_size, X.shape[1])
+    order = batch_order(X.shape[1], batch_size, iterations, check_seed(seed))
+    show = iterations >= PROGRESS_FROM if progress is None else progress
+    costs: list[float] = []
+    bar = tqdm(order, total=iterations, desc="scratch", disable=None if show else True)
+    for t, idx in enumerate(bar):
+        Xb, Yb = (X, Y) if idx is None else (X[:, idx], Y[:, idx])
+        J, grads = step(model, Xb, Yb, lr)
+        if not np.isfinite(J):
+            raise TrainingDiverged("scratch", t, "the cost", lr)
+        costs.append(J)
+        if callback is not None:
+            callback(t, J, grads)
+    bad = first_non_finite(model.params)  # a non-finite parameter shows in the next cost
+    if bad is not None:
+        raise TrainingDiverged("scratch", iterations - 1, bad, lr)
+    return costs

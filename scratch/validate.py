@@ -1,0 +1,102 @@
+"""Checks on the arrays a user hands to a model, at the boundary (`fit`, `predict`, the harness).
+
+Each returns the array ready for the math (2-D, the model's dtype) or raises
+`InvalidArgument` naming the argument, what it got and what was expected.
+Nothing inside the training loop checks again.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from scratch.losses import one_hot
+from scratch.spec import InvalidArgument, ModelSpec, check_int, check_real
+
+
+def check_X(X: object, spec: ModelSpec, dtype: np.dtype, arg: str = "X") -> np.ndarray:
+    """X as [n_x, m] in `dtype`: 2-D, numeric, m >= 1, finite, n_x rows."""
+    X = np.asarray(X)
+    if X.dtype.kind not in "biuf":
+        raise InvalidArgument(f"{arg}: got dtype {X.dtype}, expected real numbers")
+    if X.ndim != 2:
+        raise InvalidArgument(
+            f"{arg}: got shape {X.shape}, expected a 2-D array [n_x, m] with one column per sample"
+        )
+    n, m = X.shape
+    if m == 0:
+        raise InvalidArgument(f"{arg}: got shape {X.shape} with m = 0 samples, expected m >= 1")
+    if n != spec.n_x:
+        hint = " (is it transposed? scratch takes one column per sample)" if m == spec.n_x else ""
+        raise InvalidArgument(
+            f"{arg}: got {n} features (shape {X.shape}), expected n_x = {spec.n_x} rows "
+            f"to match the first layer{hint}"
+        )
+    if not np.all(np.isfinite(X)):
+        bad = np.argwhere(~np.isfinite(X))[0]
+        raise InvalidArgument(
+            f"{arg}: holds NaN or inf (first at [{bad[0]}, {bad[1]}]), expected finite values"
+        )
+    return np.ascontiguousarray(X, dtype=dtype)
+
+
+def check_Y(Y: object, spec: ModelSpec, m: int, dtype: np.dtype, arg: str = "Y") -> np.ndarray:
+    """Y ready for the cost: [1, m] of 0/1 (sigmoid) or one-hot [K, m] (softmax).
+
+    For a softmax output, class indices [1, m] in 0..K-1 are accepted too and
+    turned into one-hot columns.
+    """
+    Y = np.asarray(Y)
+    if Y.dtype.kind not in "biuf":
+        raise InvalidArgument(f"{arg}: got dtype {Y.dtype}, expected numbers")
+    K = spec.n_y
+    expected = "[1, m] of 0/1 labels" if spec.output == "sigmoid" else \
+        f"one-hot [{K}, m] or class indices [1, m] in 0..{K - 1}"
+    if Y.ndim != 2:
+        raise InvalidArgument(
+            f"{arg}: got shape {Y.shape}, expected a 2-D array {expected} (a 1-D y becomes "
+            "y.reshape(1, -1))"
+        )
+    if Y.shape[1] != m:
+        raise InvalidArgument(
+            f"{arg}: got {Y.shape[1]} samples (shape {Y.shape}), expected m = {m} as in X"
+        )
+    if not np.all(np.isfinite(Y)):
+        raise InvalidArgument(f"{arg}: holds NaN or inf, expected {expected}")
+    if spec.output == "sigmoid":
+        if Y.shape[0] != 1:
+            raise InvalidArgument(f"{arg}: got shape {Y.shape}, expected {expected}")
+        if not np.all((Y == 0) | (Y == 1)):
+            bad = sorted(set(np.unique(Y).tolist()) - {0, 1})[:3]
+            raise InvalidArgument(
+                f"{arg}: holds labels {bad} outside {{0, 1}}, expected binary labels "
+                "for a sigmoid output (for K classes use output='softmax')"
+            )
+        return np.ascontiguousarray(Y, dtype=dtype)
+    if Y.shape[0] == 1:
+        if not np.all((Y == np.round(Y)) & (Y >= 0) & (Y < K)):
+            bad = sorted(set(np.unique(Y).tolist()) - set(range(K)))[:3]
+            raise InvalidArgument(
+                f"{arg}: holds class indices {bad} outside 0..{K - 1}, expected {expected}"
+            )
+        return one_hot(Y, K, dtype)
+    if Y.shape[0] != K:
+        raise InvalidArgument(f"{arg}: got {Y.shape[0]} rows (shape {Y.shape}), expected {expected}")
+    if not (np.all((Y == 0) | (Y == 1)) and np.all(Y.sum(axis=0) == 1)):
+        bad = int(np.flatnonzero(~(((Y == 0) | (Y == 1)).all(axis=0) & (Y.sum(axis=0) == 1)))[0])
+        raise InvalidArgument(
+            f"{arg}: column {bad} is not one-hot (one 1, the rest 0), expected {expected}"
+        )
+    return np.ascontiguousarray(Y, dtype=dtype)
+
+
+def check_training(lr: object, iterations: object, batch_size: object, m: int) -> tuple:
+    """(lr, iterations, batch_size or None) after checking each."""
+    lr = check_real("lr", lr, 0.0)
+    iterations = check_int("iterations", iterations, 1)
+    if batch_size is not None:
+        batch_size = check_int("batch_size", batch_size, 1)
+        if batch_size > m:
+            raise InvalidArgument(
+                f"batch_size: got {batch_size}, expected at most m = {m} (the number of samples)"
+            )
+    return lr, iterations, batch_size
