@@ -1,0 +1,109 @@
+"""Gradient descent with `torch.optim.SGD`: zero_grad, forward, loss, backward, step."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import torch
+from tqdm.auto import tqdm
+
+from scratch.errors import InvalidArgument, TrainingDiverged
+from scratch.spec import check_int, check_real, check_seed
+from torch_ref.models import Net
+
+PROGRESS_FROM = 500  # iterations from which fit shows a progress bar by default
+
+
+class Trainer:
+    """One SGD step at a time over `model` (plain SGD: p := p - lr * p.grad).
+
+    After `step`, each parameter's `.grad` holds the gradient of that step.
+    """
+
+    def __init__(self, model: Net, lr: float) -> None:
+        self.model = model
+        self.lr = check_real("lr", lr, 0.0)
+        self.optimizer = torch.optim.SGD(model.parameters(), lr=self.lr)
+
+    def step(self, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+        """One iteration on the batch (X [m, n], y); returns J before the update (detached)."""
+        self.optimizer.zero_grad()
+        loss = self.model.loss(self.model(X), y)
+        loss.backward()
+        self.optimizer.step()
+        return loss.detach()
+
+
+def batch_order(m: int, batch_size: int | None, iterations: int, seed: int = 0):
+    """Index tensors of each step's samples: None (all) for batch gradient descent, else
+    slices of a fresh permutation per epoch, drawn from a CPU torch.Generator."""
+    if batch_size is None or batch_size >= m:
+        yield from (None for _ in range(iterations))
+        return
+    generator = torch.Generator().manual_seed(seed)
+    step = 0
+    while True:
+        order = torch.randperm(m, generator=generator)
+        for start in range(0, m, batch_size):
+            if step == iterations:
+                return
+            yield order[start:start + batch_size]
+            step += 1
+
+
+def check_batch(model: Net, X: object, y: object) -> tuple[torch.Tensor, torch.Tensor]:
+    """X [m, n_x] and y (float [m, 1] of 0/1, or class indices [m]) on the model's device."""
+    if not isinstance(X, torch.Tensor) or X.ndim != 2 or X.shape[1] != model.spec.n_x:
+        got = tuple(X.shape) if isinstance(X, torch.Tensor) else type(X).__name__
+        raise InvalidArgument(f"X: got {got}, expected a tensor [m, {model.spec.n_x}]")
+    if X.shape[0] == 0:
+        raise InvalidArgument("X: got m = 0 samples, expected m >= 1")
+    if not torch.isfinite(X).all():
+        raise InvalidArgument("X: holds NaN or inf, expected finite values")
+    sigmoid = model.spec.output == "sigmoid"
+    expected = f"float [{X.shape[0]}, 1] of 0/1" if sigmoid else f"class indices [{X.shape[0]}]"
+    if not isinstance(y, torch.Tensor) or tuple(y.shape) != ((X.shape[0], 1) if sigmoid
+                                                            else (X.shape[0],)):
+        got = tuple(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__
+        raise InvalidArgument(f"y: got {got}, expected {expected}")
+    valid = ((y == 0) | (y == 1)) if sigmoid else ((y >= 0) & (y < model.spec.n_y))
+    if not valid.all():
+        raise InvalidArgument(f"y: holds values outside the labels, expected {expected}")
+    dtype = model.dtype if sigmoid else torch.long
+    return X.to(model.device, model.dtype), y.to(model.device, dtype)
+
+
+def fit(model: Net, X: torch.Tensor, y: torch.Tensor, lr: float = 0.01, iterations: int = 1000,
+        batch_size: int | None = None, seed: int = 0, progress: bool | None = None,
+        callback: Callable[[int, float], None] | None = None) -> list[float]:
+    """Train `model` in place with torch.optim.SGD and return the cost J of every step.
+
+    Args mirror `scratch.fit`; X is [m, n_x], y is float [m, 1] (sigmoid) or class
+    indices [m] (softmax). Raises InvalidArgument or TrainingDiverged.
+    """
+    X, y = check_batch(model, X, y)
+    iterations = check_int("iterations", iterations, 1)
+    if batch_size is not None:
+        batch_size = check_int("batch_size", batch_size, 1)
+        if batch_size > X.shape[0]:
+            raise InvalidArgument(
+                f"batch_size: got {batch_size}, expected at most m = {X.shape[0]}")
+    trainer = Trainer(model, lr)
+    order = batch_order(X.shape[0], batch_size, iterations, check_seed(seed))
+    show = iterations >= PROGRESS_FROM if progress is None else progress
+    costs: list[float] = []
+    for t, idx in enumerate(tqdm(order, total=iterations, desc="torch",
+                                 disable=None if show else True)):
+        Xb, yb = (X, y) if idx is None else (X[idx], y[idx])
+        J = trainer.step(Xb, yb).item()
+        if not math.isfinite(J):
+            raise TrainingDiverged("torch", t, "the cost", trainer.lr)
+        costs.append(J)
+        if callback is not None:
+            callback(t, J)
+    bad = next((name for name, p in model.notes_params().items()
+                if not torch.isfinite(p).all()), None)
+    if bad is not None:
+        raise TrainingDiverged("torch", iterations - 1, bad, trainer.lr)
+    return costs
