@@ -19,6 +19,19 @@ from scratch.spec import ModelSpec, check_dtype, check_seed
 from scratch.validate import check_X, check_Y
 
 
+def labels_from_output(AL: np.ndarray, output: str) -> np.ndarray:
+    """Predicted labels [1, m] from A[L]: A[L] > 0.5 (sigmoid) or the most probable class (softmax)."""
+    if output == "sigmoid":
+        return (AL > 0.5).astype(np.int64)                     # [1, m]
+    return np.argmax(AL, axis=0)[None, :]                      # [1, m]
+
+
+def accuracy_of(predicted: np.ndarray, Y: np.ndarray, output: str) -> float:
+    """Share of the m samples whose predicted label [1, m] matches Y ([1, m] or one-hot [K, m])."""
+    labels = Y if output == "sigmoid" else np.argmax(Y, axis=0)[None, :]   # [1, m]
+    return float(np.mean(predicted == labels))
+
+
 class LayerCache(NamedTuple):
     """What layer l's forward keeps for its backward."""
 
@@ -80,17 +93,13 @@ class Model:
 
     def predict(self, X: object) -> np.ndarray:
         """Predicted labels [1, m]: A[L] > 0.5 (sigmoid) or the most probable class (softmax)."""
-        AL = self.predict_proba(X)
-        if self.spec.output == "sigmoid":
-            return (AL > 0.5).astype(np.int64)                 # [1, m]
-        return np.argmax(AL, axis=0)[None, :]                  # [1, m]
+        return labels_from_output(self.predict_proba(X), self.spec.output)
 
     def accuracy(self, X: object, Y: object) -> float:
         """Fraction of samples whose predicted label equals the label in Y."""
         X = check_X(X, self.spec, self.dtype)
         Y = check_Y(Y, self.spec, X.shape[1], self.dtype)
-        labels = Y if self.spec.output == "sigmoid" else np.argmax(Y, axis=0)[None, :]
-        return float(np.mean(self.predict(X) == labels))
+        return accuracy_of(self.predict(X), Y, self.spec.output)
 
     def update(self, grads: dict[str, np.ndarray], lr: float) -> None:
         """One step of gradient descent, in place: W[l] := W[l] - alpha dW[l], b[l] := b[l] - alpha db[l]."""

@@ -83,7 +83,12 @@ def fit(model: Model, X: object, Y: object, lr: float = 0.01, iterations: int = 
     bar = tqdm(order, total=iterations, desc="scratch", disable=None if show else True)
     for t, idx in enumerate(bar):
         Xb, Yb = (X, Y) if idx is None else (X[:, idx], Y[:, idx])
-        J, grads = step(model, Xb, Yb, lr)
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            try:
+                J, grads = step(model, Xb, Yb, lr)
+            except FloatingPointError as exc:
+                raise TrainingDiverged(
+                    "scratch", t, f"a value of the forward or backward pass ({exc})", lr) from None
         if not np.isfinite(J):
             raise TrainingDiverged("scratch", t, "the cost", lr)
         costs.append(J)

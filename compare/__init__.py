@@ -1,0 +1,12 @@
+"""The harness: prove that scratch and torch_ref agree, and say where they don't.
+
+`check_model(model, data, lr=..., iterations=...)` runs the four checks (forward,
+gradients, finite differences, trajectory) on a scratch-protocol model against
+the torch reference and returns a `ModelReport`; `nncompare` does it from the
+command line.
+"""
+
+from compare.harness import ModelReport, check_model
+from compare.protocol import ScratchSide
+
+__all__ = ["ModelReport", "ScratchSide", "check_model"]

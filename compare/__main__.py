@@ -1,0 +1,7 @@
+"""python -m compare: the same as the nncompare command."""
+
+import sys
+
+from compare.cli import main
+
+sys.exit(main())

@@ -1,0 +1,164 @@
+"""Check 4: train both sides in lockstep and compare them after every step.
+
+Both start from the same parameters (copied), see the same batches in the same
+order, and take a step each. Two things are measured after every step:
+
+* the step error: a probe copy of the torch model is set to scratch's parameters
+  before the step and takes the same step; scratch's cost J and new parameters are
+  compared with the probe's. This is what the check judges: at every point of the
+  training run, both implementations compute the same update.
+* the drift: the free-running torch run against the scratch run. Gradient descent
+  can amplify any difference, rounding included (exponentially, at a learning
+  rate near the edge of stability), so the drift of two correct implementations
+  may grow even while every step agrees; it is reported (largest drift, first step
+  over the tolerance), not judged.
+
+A parameter's error is measured against the size of its layer, max(|W[l]|, |b[l]|),
+so a bias still near zero is not judged by its own rounding noise; the cost
+against the cost's scale in this run, max(|J|, |J at step 0|), so a cost that
+training has driven near zero is not judged by the rounding of the logits it
+cancels from.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from compare import adapter
+from compare.checks import CheckResult
+from compare.metric import Comparison, compare
+from compare.protocol import ScratchSide
+from scratch import train as scratch_train
+from scratch.errors import TrainingDiverged
+from torch_ref.models import Net
+from torch_ref.train import Trainer
+
+
+@dataclass
+class StepRecord:
+    """What both sides did in one step, for the logs."""
+
+    step: int
+    cost: dict[str, float]                         # {'scratch': J, 'torch': J}, before the update
+    grads: dict[str, dict[str, np.ndarray]]        # per side, {'dW1': ...}
+    params: dict[str, dict[str, np.ndarray]]       # per side, after the update
+    drift: dict[str, float]                        # {'cost': ..., 'W1': ..., ...} free-running
+    step_error: float                              # largest error of this step from a common state
+
+
+@dataclass
+class Trajectory:
+    """The lockstep run: both cost histories, the errors of every step, the check's result."""
+
+    costs: dict[str, list[float]] = field(default_factory=lambda: {"scratch": [], "torch": []})
+    step_error: list[float] = field(default_factory=list)   # one-step error at each step
+    drift: list[float] = field(default_factory=list)        # free-running drift after each step
+    result: CheckResult = field(default_factory=lambda: CheckResult("trajectory"))
+    diverged: TrainingDiverged | None = None
+
+
+def layer_scales(params: dict[str, np.ndarray]) -> dict[str, float]:
+    """{'W1': s1, 'b1': s1, ...} with s_l = max(|W[l]|, |b[l]|)."""
+    L = len(params) // 2
+    scale = {l: max(float(np.max(np.abs(params[f"W{l}"]))), float(np.max(np.abs(params[f"b{l}"]))))
+             for l in range(1, L + 1)}
+    return {name: scale[int(name[1:])] for name in params}
+
+
+def state_errors(J: float, params: dict[str, np.ndarray], J_ref: float,
+                 ref: dict[str, np.ndarray], tol: float, J_scale: float) -> list[Comparison]:
+    """The cost (against `J_scale`) and each parameter (against its layer's size in `ref`)."""
+    scales = layer_scales(ref)
+    found = [compare("cost", np.float64(J), np.float64(J_ref), tol, max(abs(J_ref), J_scale))]
+    return found + [compare(name, p, ref[name], tol, scales[name]) for name, p in params.items()]
+
+
+def _at_step(c: Comparison, t: int) -> Comparison:
+    return Comparison(f"{c.name} at step {t}", c.rel_err, c.max_abs_err, c.index, c.passed, c.note)
+
+
+def run(side: ScratchSide, model: Net, X: np.ndarray, Y: np.ndarray, lr: float,
+        iterations: int, batch_size: int | None, seed: int, tol: float,
+        on_step: Callable[[StepRecord], None] | None = None,
+        progress: Callable[[int], None] | None = None) -> Trajectory:
+    """Train `side` and `model` together for `iterations` steps, comparing after each."""
+    Xt = adapter.batch_to_torch(X, model.device, model.dtype)
+    yt = adapter.targets_to_torch(Y, model.spec.output, model.device, model.dtype)
+    trainer = Trainer(model, lr)
+    probe = copy.deepcopy(model)
+    probe_trainer = Trainer(probe, lr)
+    out = Trajectory()
+    first_bad: Comparison | None = None      # the first step whose step error is over tol
+    worst_step: Comparison | None = None     # the largest step error
+    worst_drift: Comparison | None = None    # the largest free-running drift
+    drift_over: int | None = None            # the first step the drift is over tol
+    for t, idx in enumerate(scratch_train.batch_order(X.shape[1], batch_size, iterations, seed)):
+        Xb, Yb = (X, Y) if idx is None else (X[:, idx], Y[:, idx])
+        it = adapter.indices_to_torch(idx, model.device)
+        Xtb, ytb = (Xt, yt) if it is None else (Xt[it], yt[it])
+        adapter.copy_params_to_torch(side.params, probe)
+        J_p = probe_trainer.step(Xtb, ytb).item()
+        try:
+            J_s, grads_s = scratch_train.step(side, Xb, Yb, lr)
+        except FloatingPointError as exc:          # np.errstate(..., "raise") of the caller
+            J_s, grads_s = math.nan, {}
+            cause = f"a value of the forward or backward pass ({exc})"
+        else:
+            cause = "the cost"
+        J_t = trainer.step(Xtb, ytb).item()
+        out.costs["scratch"].append(J_s)
+        out.costs["torch"].append(J_t)
+        for name, J in (("scratch", J_s), ("torch", J_t)):
+            if not math.isfinite(J):
+                what = cause if name == "scratch" else "the cost"
+                out.diverged = TrainingDiverged(name, t, what, lr)
+                out.result.error = str(out.diverged)
+                return out
+        J_scale = abs(out.costs["torch"][0])
+        probe_params = adapter.params_from_torch(probe)
+        step_err = max(state_errors(J_s, side.params, J_p, probe_params, tol, J_scale),
+                       key=lambda c: c.rel_err)
+        params_t = adapter.params_from_torch(model)
+        drifts = state_errors(J_s, side.params, J_t, params_t, tol, J_scale)
+        drift = max(drifts, key=lambda c: c.rel_err)
+        out.step_error.append(step_err.rel_err)
+        out.drift.append(drift.rel_err)
+        if worst_step is None or step_err.rel_err > worst_step.rel_err:
+            worst_step = _at_step(step_err, t)
+        if first_bad is None and not step_err.passed:
+            first_bad = _at_step(step_err, t)
+        if worst_drift is None or drift.rel_err > worst_drift.rel_err:
+            worst_drift = _at_step(drift, t)
+        if drift_over is None and not drift.passed:
+            drift_over = t
+        if on_step is not None:
+            on_step(StepRecord(t, {"scratch": J_s, "torch": J_t},
+                               {"scratch": grads_s, "torch": adapter.grads_from_torch(model)},
+                               {"scratch": side.params, "torch": params_t},
+                               {c.name: c.rel_err for c in drifts}, step_err.rel_err))
+        if progress is not None:
+            progress(t)
+    out.result.comparisons = [c for c in (first_bad, worst_step) if c is not None]
+    if first_bad is not None and first_bad.name == worst_step.name:
+        out.result.comparisons = [first_bad]
+    out.result.detail = describe(out, worst_step, worst_drift, drift_over, tol)
+    return out
+
+
+def describe(out: Trajectory, worst_step: Comparison | None, worst_drift: Comparison | None,
+             drift_over: int | None, tol: float) -> str:
+    """One line: steps, largest step error, largest drift and when it passed the tolerance."""
+    if worst_step is None or worst_drift is None:
+        return "no steps"
+    text = (f"{len(out.step_error)} steps; largest step error {worst_step.rel_err:.1e} "
+            f"({worst_step.name}); largest drift {worst_drift.rel_err:.1e} ({worst_drift.name})")
+    if drift_over is not None:
+        text += (f"; drift first over {tol:.0e} at step {drift_over}"
+                 + (" while every step agreed: the dynamics amplify rounding"
+                    if out.result.passed else ""))
+    return text

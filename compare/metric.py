@@ -1,0 +1,75 @@
+"""Comparing two arrays by name: the error measure every check and report uses.
+
+The error of a quantity q (scratch) against its reference r is the largest
+difference relative to a scale, in the infinity norm:
+
+    rel_err = max_i |q_i - r_i| / max_i s_i
+
+where s is |r| by default, or the magnitude of the terms r is computed from
+(`compare.magnitude`), which keeps a sum that cancels to nearly zero from
+counting its rounding as a 100% error. Unlike an entry-by-entry relative error
+it does not blow up on single entries near zero, and it is what
+`torch.testing.assert_close(q, r, rtol=0, atol=tol * max(s))` accepts.
+A quantity passes when rel_err <= its tolerance, or when both are exactly equal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """How one named quantity compares with its reference."""
+
+    name: str                        # 'Z1', 'dW2', 'cost', ...
+    rel_err: float                   # max |q - r| / max |r| (inf on a shape mismatch or NaN)
+    max_abs_err: float
+    index: tuple[int, ...] | None    # where |q - r| is largest
+    passed: bool
+    note: str = ""                   # why it failed where the numbers cannot say
+
+    def describe(self) -> str:
+        """'dW2 differs: max rel err 3.1e-01 at [0, 2]' or 'dW2 ok (1.2e-15)'."""
+        if self.passed:
+            return f"{self.name} ok ({self.rel_err:.1e})"
+        if self.note:
+            return f"{self.name} differs: {self.note}"
+        where = f" at [{', '.join(map(str, self.index))}]" if self.index else ""
+        return f"{self.name} differs: max rel err {self.rel_err:.1e}{where}"
+
+
+def relative_error(q: np.ndarray, r: np.ndarray, scale: np.ndarray | float | None = None
+                   ) -> tuple[float, float, tuple[int, ...] | None]:
+    """(rel_err, max_abs_err, index of the largest difference) of q against r, in float64;
+    `scale` (an array or a number) replaces |r| as the measure of size."""
+    q64, r64 = np.asarray(q, dtype=np.float64), np.asarray(r, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        diff = np.abs(q64 - r64)
+    if diff.size == 0:
+        return 0.0, 0.0, None
+    if not np.all(np.isfinite(diff)):
+        bad = np.argwhere(~np.isfinite(diff))[0]
+        return np.inf, np.inf, tuple(int(i) for i in bad)
+    flat = int(np.argmax(diff))
+    index = tuple(int(i) for i in np.unravel_index(flat, diff.shape))
+    max_abs = float(diff.flat[flat])
+    size = float(np.max(np.abs(r64) if scale is None else np.abs(scale)))
+    if size == 0.0:
+        return (0.0 if max_abs == 0.0 else np.inf), max_abs, index
+    return max_abs / size, max_abs, index
+
+
+def compare(name: str, q: object, r: object, tol: float,
+            scale: np.ndarray | float | None = None) -> Comparison:
+    """Compare the scratch quantity `q` with the reference `r` under the relative tolerance `tol`."""
+    if q is None:
+        return Comparison(name, np.inf, np.inf, None, False, "missing on the scratch side")
+    q, r = np.asarray(q), np.asarray(r)
+    if q.shape != r.shape:
+        return Comparison(name, np.inf, np.inf, None, False,
+                          f"shape {list(q.shape)}, expected {list(r.shape)}")
+    rel, max_abs, index = relative_error(q, r, scale)
+    return Comparison(name, rel, max_abs, index, bool(rel <= tol))

@@ -1,0 +1,71 @@
+"""Load a user's own from-scratch model: `--scratch-impl package.module:ClassName`.
+
+The class is built with the keyword arguments it accepts among layer_dims,
+activation, output, init, seed and alpha (layer_dims is required), and the
+object it makes must follow `compare.protocol`. Every failure is an
+`InvalidArgument` that says what is wrong.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import os
+import sys
+
+from scratch.errors import InvalidArgument
+from scratch.spec import ModelSpec, suggest
+from compare.protocol import missing_members
+
+ARG = "scratch-impl"
+
+
+def load_class(target: str) -> type:
+    """The class named by 'package.module:ClassName' (the current folder is importable)."""
+    module_name, _, class_name = target.partition(":")
+    if not module_name or not class_name:
+        raise InvalidArgument(f"{ARG}: got {target!r}, expected 'package.module:ClassName'")
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as exc:  # any error while importing the user's code
+        raise InvalidArgument(
+            f"{ARG}: cannot import {module_name!r}: {type(exc).__name__}: {exc}") from None
+    cls = getattr(module, class_name, None)
+    if cls is None:
+        names = [n for n, v in vars(module).items() if inspect.isclass(v)]
+        raise InvalidArgument(f"{ARG}: module {module_name!r} has no {class_name!r}"
+                              f"{suggest(class_name, names)}")
+    if not inspect.isclass(cls):
+        raise InvalidArgument(f"{ARG}: {target!r} is a {type(cls).__name__}, expected a class")
+    return cls
+
+
+def build(target: str, spec: ModelSpec, seed: int) -> object:
+    """An instance of the user's class for the architecture `spec`, checked against the protocol."""
+    cls = load_class(target)
+    offered = {"layer_dims": list(spec.layer_dims),
+               "activation": spec.activations[0] if len(set(spec.activations)) == 1
+               else list(spec.activations),
+               "output": spec.output, "init": spec.init, "seed": seed, "alpha": spec.alpha}
+    try:
+        params = inspect.signature(cls).parameters
+    except (TypeError, ValueError):
+        params = {}
+    takes_all = any(p.kind is p.VAR_KEYWORD for p in params.values())
+    if not takes_all and "layer_dims" not in params:
+        raise InvalidArgument(
+            f"{ARG}: {cls.__name__}.__init__ must take 'layer_dims' (the sizes [n0, ..., nL])")
+    kwargs = {k: v for k, v in offered.items() if takes_all or k in params}
+    try:
+        model = cls(**kwargs)
+    except Exception as exc:  # the user's constructor failed
+        shown = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+        raise InvalidArgument(
+            f"{ARG}: {cls.__name__}({shown}) raised {type(exc).__name__}: {exc}") from None
+    missing = missing_members(model)
+    if missing:
+        raise InvalidArgument(f"{ARG}: {cls.__name__} does not follow the scratch protocol; "
+                              f"missing: {', '.join(missing)}")
+    return model
