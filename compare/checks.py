@@ -12,6 +12,7 @@ differs is where the two implementations part.
 from __future__ import annotations
 
 import copy
+import dataclasses
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -49,6 +50,16 @@ class CheckResult:
     @property
     def first_divergence(self) -> Comparison | None:
         return next((c for c in self.comparisons if not c.passed), None)
+
+
+def merge(results: list[CheckResult]) -> CheckResult:
+    """One check's results at several parameter points, in order, as one result."""
+    merged = CheckResult(results[0].check)
+    for r in results:
+        merged.comparisons += r.comparisons
+        merged.error = merged.error or r.error
+    merged.detail = "; ".join(r.detail for r in results if r.detail)
+    return merged
 
 
 def forward_order(L: int) -> list[str]:
@@ -107,20 +118,22 @@ def torch_pass(model: Net, Xt: torch.Tensor, yt: torch.Tensor) -> tuple[dict, di
 
 
 def compare_in_order(check: str, names: list[str], ours: dict, theirs: dict, tol: float,
-                     scales: dict, optional: set[str]) -> CheckResult:
+                     scales: dict, optional: set[str], where: str) -> CheckResult:
     """Compare each named quantity against its magnitude; those in `optional` are skipped
     when scratch does not give them."""
     result = CheckResult(check)
     for name in names:
         if name in optional and name not in ours:
             continue
-        result.comparisons.append(compare(name, ours.get(name), theirs[name], tol, scales[name]))
+        c = compare(name, ours.get(name), theirs[name], tol, scales[name])
+        result.comparisons.append(dataclasses.replace(c, where=where))
     return result
 
 
-def parity(side: ScratchSide, model: Net, X: np.ndarray, Y: np.ndarray,
-           forward_tol: float, gradient_tol: float) -> tuple[CheckResult, CheckResult]:
-    """Checks 1 and 2 from the current parameters of both sides (which the caller made equal)."""
+def parity(side: ScratchSide, model: Net, X: np.ndarray, Y: np.ndarray, forward_tol: float,
+           gradient_tol: float, where: str = "") -> tuple[CheckResult, CheckResult]:
+    """Checks 1 and 2 from the current parameters of both sides (which the caller made equal);
+    `where` names that point in the report ('at random parameters')."""
     Xt = adapter.batch_to_torch(X, model.device, model.dtype)
     yt = adapter.targets_to_torch(Y, model.spec.output, model.device, model.dtype)
     s_fwd, s_bwd = scratch_pass(side, X, Y)
@@ -129,12 +142,12 @@ def parity(side: ScratchSide, model: Net, X: np.ndarray, Y: np.ndarray,
     L = model.spec.L
     layer_names = set(forward_order(L)) - {f"A{L}", "cost"}
     forward = compare_in_order("forward", forward_order(L), s_fwd, t_fwd, forward_tol, scales,
-                               layer_names)
+                               layer_names, where)
     if len(forward.comparisons) < len(forward_order(L)):
         forward.detail = "the caches hold no Z/A: compared A[L] and the cost only"
     optional = {n for n in backward_order(L) if n.startswith(("dZ", "dA"))}
     gradients = compare_in_order("gradients", backward_order(L), s_bwd, t_bwd, gradient_tol,
-                                 scales, optional)
+                                 scales, optional, where)
     if not any(c.name.startswith("dZ") for c in gradients.comparisons):
         gradients.detail = "backward gives no dZ/dA: compared dW and db only"
     return forward, gradients
@@ -164,7 +177,7 @@ def sample_entries(params: dict[str, np.ndarray], max_entries: int | None,
 
 def finite_differences(side: ScratchSide, spec: ModelSpec, X: np.ndarray, Y: np.ndarray,
                        h: float, rtol: float, max_entries: int | None = None,
-                       seed: int = 0) -> CheckResult:
+                       seed: int = 0, where: str = "") -> CheckResult:
     """Check 3: scratch's backward against (J(p + h) - J(p - h)) / 2h for each checked entry,
     on a float64 copy of the model.
 
@@ -198,7 +211,7 @@ def finite_differences(side: ScratchSide, spec: ModelSpec, X: np.ndarray, Y: np.
                 AL, caches = witness.forward(X64)
                 costs.append(witness.cost(AL, Y64, caches))
                 signs = kink_signs(caches, spec)
-                crossed |= any(np.any(s != b) for s, b in zip(signs, base_signs))
+                crossed |= any(np.any(s != b) for s, b in zip(signs, base_signs, strict=False))
             p[idx] = old
             if crossed:
                 kinks += 1
@@ -208,12 +221,14 @@ def finite_differences(side: ScratchSide, spec: ModelSpec, X: np.ndarray, Y: np.
         keep = ~np.isnan(numeric)
         grad = analytic.get("d" + name)
         if grad is None or np.shape(grad) != p.shape:
-            result.comparisons.append(compare("d" + name, grad, p, 0.0))
-            continue
-        result.comparisons.append(_fd_compare("d" + name, np.asarray(grad).reshape(-1), numeric,
-                                              keep, p.shape, rtol, atol))
+            c = compare("d" + name, grad, p, 0.0)
+        else:
+            c = _fd_compare("d" + name, np.asarray(grad).reshape(-1), numeric, keep, p.shape,
+                            rtol, atol)
+        result.comparisons.append(dataclasses.replace(c, where=where))
     total = sum(p.size for p in witness.params.values())
-    result.detail = (f"checked {checked} of {total} entries (h = {h:g}, atol = {atol:.1e})"
+    result.detail = (f"{where or 'at the initial parameters'}: checked {checked} of {total} "
+                     f"entries (h = {h:g}, atol = {atol:.1e})"
                      + (f"; skipped {kinks} next to a ReLU kink" if kinks else ""))
     return result
 

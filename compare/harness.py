@@ -19,10 +19,10 @@ import torch
 from compare import adapter, checks, lockstep
 from compare.checks import CheckResult
 from compare.diagnosis import diagnose, first_divergence
-from compare.protocol import ScratchSide, layer_dims_of
+from compare.metric import Comparison
+from compare.protocol import ScratchSide, failed_in, layer_dims_of, raised
 from compare.tolerances import FD_MAX_ENTRIES, FD_RTOL, FD_STEP, tolerance
 from scratch.datasets import Dataset
-from scratch.errors import InvalidArgument
 from scratch.model import accuracy_of, labels_from_output
 from scratch.spec import ModelSpec, check_int, check_real, check_seed
 from scratch.validate import check_training, check_X, check_Y
@@ -119,21 +119,31 @@ def check_model(model: object, data: Dataset, *, lr: float, iterations: int,
     Y_test = check_Y(data.Y_test, spec, X_test.shape[1], np_dtype, "Y_test")
     tol = tolerance(dtype_name, torch_device.type)
     reference = Net(spec, seed=seed, device=torch_device, dtype=torch_dtype)
-    adapter.copy_params_to_torch(side.params, reference)      # same start, by copying
     report = ModelReport(name or type(model).__name__, describe(spec, dtype_name, torch_device))
+    shapes = shape_check(side.params, spec)
+    if shapes is not None:
+        report.checks["forward"] = shapes
+        return report
+    adapter.copy_params_to_torch(side.params, reference)      # same start, by copying
     if on_start is not None:
         on_start(side, reference)
+    points = [("", None), ("at random parameters", random_point(spec, seed, np_dtype))]
+    results: dict[str, list[CheckResult]] = {c: [] for c in CHECKS[:3]}
     with exact_float32(), np.errstate(over="raise", invalid="raise", divide="raise"):
         try:
-            forward, gradients = checks.parity(side, reference, X, Y, tol.forward, tol.gradients)
-            report.checks.update(forward=forward, gradients=gradients)
-            report.checks["finite_difference"] = checks.finite_differences(
-                side, spec, X, Y, FD_STEP, FD_RTOL, fd_max_entries, seed)
-        except (FloatingPointError, ValueError, TypeError, IndexError, KeyError) as exc:
-            if isinstance(exc, InvalidArgument):
-                raise
-            report.error = f"the scratch model failed during the checks: {type(exc).__name__}: {exc}"
+            for where, values in points:
+                with parameters_at(side, reference, values):
+                    forward, gradients = checks.parity(side, reference, X, Y, tol.forward,
+                                                       tol.gradients, where)
+                    fd = checks.finite_differences(side, spec, X, Y, FD_STEP, FD_RTOL,
+                                                   fd_max_entries, seed, where)
+                for check, result in zip(CHECKS, (forward, gradients, fd), strict=False):
+                    results[check].append(result)
+        except Exception as exc:  # the scratch model's own code failed: say where, go no further
+            check = "gradients" if failed_in(exc) == "backward" else "forward"
+            report.checks[check] = CheckResult(check, error=raised(exc))
             return report
+        report.checks.update({check: checks.merge(found) for check, found in results.items()})
         trajectory = lockstep.run(side, reference, X, Y, lr, iterations, batch_size, seed,
                                   tol.trajectory, on_step, progress)
     report.trajectory = trajectory
@@ -141,8 +151,51 @@ def check_model(model: object, data: Dataset, *, lr: float, iterations: int,
     if trajectory.diverged is not None:
         report.error = str(trajectory.diverged)
         return report
+    if trajectory.result.error:
+        return report
     report.final = final_scores(side, spec, reference, X, Y, X_test, Y_test, trajectory)
     return report
+
+
+def shape_check(params: dict[str, np.ndarray], spec: ModelSpec) -> CheckResult | None:
+    """A failed forward check naming each parameter whose shape is not the notes', or None."""
+    wrong = [Comparison(name, float("inf"), float("inf"), None, False,
+                        f"shape {list(np.shape(params[name]))}, expected {list(shape)}",
+                        where="in params")
+             for name, shape in spec.param_shapes().items() if np.shape(params[name]) != shape]
+    return CheckResult("forward", wrong) if wrong else None
+
+
+def random_point(spec: ModelSpec, seed: int, dtype: np.dtype) -> dict[str, np.ndarray]:
+    """A second place to check at: W[l] ~ N(0, 1/n[l-1]) and b[l] ~ N(0, 0.5^2), seeded.
+
+    The model's own start often hides mistakes: zero biases make a forward pass that
+    forgets b look right, and zero weights make dW of every layer below exactly zero.
+    """
+    rng = np.random.default_rng([seed, 2])
+    values = {}
+    for name, (rows, cols) in spec.param_shapes().items():
+        std = (1.0 / cols) ** 0.5 if name.startswith("W") else 0.5
+        values[name] = (rng.standard_normal((rows, cols)) * std).astype(dtype)
+    return values
+
+
+@contextlib.contextmanager
+def parameters_at(side: ScratchSide, reference: Net, values: dict[str, np.ndarray] | None):
+    """Set both sides to `values` (copied, in place) for the block, then restore the start."""
+    if values is None:
+        yield
+        return
+    saved = {name: p.copy() for name, p in side.params.items()}
+    try:
+        for name, p in side.params.items():
+            p[...] = values[name]
+        adapter.copy_params_to_torch(side.params, reference)
+        yield
+    finally:
+        for name, p in side.params.items():
+            p[...] = saved[name]
+        adapter.copy_params_to_torch(side.params, reference)
 
 
 def describe(spec: ModelSpec, dtype: str, device: torch.device) -> str:

@@ -23,6 +23,7 @@ cancels from.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -32,7 +33,7 @@ import numpy as np
 from compare import adapter
 from compare.checks import CheckResult
 from compare.metric import Comparison, compare
-from compare.protocol import ScratchSide
+from compare.protocol import ScratchSide, raised
 from scratch import train as scratch_train
 from scratch.errors import TrainingDiverged
 from torch_ref.models import Net
@@ -79,7 +80,7 @@ def state_errors(J: float, params: dict[str, np.ndarray], J_ref: float,
 
 
 def _at_step(c: Comparison, t: int) -> Comparison:
-    return Comparison(f"{c.name} at step {t}", c.rel_err, c.max_abs_err, c.index, c.passed, c.note)
+    return dataclasses.replace(c, where=f"at step {t}", step=t)
 
 
 def run(side: ScratchSide, model: Net, X: np.ndarray, Y: np.ndarray, lr: float,
@@ -108,6 +109,9 @@ def run(side: ScratchSide, model: Net, X: np.ndarray, Y: np.ndarray, lr: float,
         except FloatingPointError as exc:          # np.errstate(..., "raise") of the caller
             J_s, grads_s = math.nan, {}
             cause = f"a value of the forward or backward pass ({exc})"
+        except Exception as exc:                   # the scratch model's own code failed
+            out.result.error = f"at step {t}, {raised(exc)}"
+            break
         else:
             cause = "the cost"
         J_t = trainer.step(Xtb, ytb).item()
@@ -144,7 +148,7 @@ def run(side: ScratchSide, model: Net, X: np.ndarray, Y: np.ndarray, lr: float,
         if progress is not None:
             progress(t)
     out.result.comparisons = [c for c in (first_bad, worst_step) if c is not None]
-    if first_bad is not None and first_bad.name == worst_step.name:
+    if first_bad is not None and first_bad == worst_step:
         out.result.comparisons = [first_bad]
     out.result.detail = describe(out, worst_step, worst_drift, drift_over, tol)
     return out
@@ -156,7 +160,8 @@ def describe(out: Trajectory, worst_step: Comparison | None, worst_drift: Compar
     if worst_step is None or worst_drift is None:
         return "no steps"
     text = (f"{len(out.step_error)} steps; largest step error {worst_step.rel_err:.1e} "
-            f"({worst_step.name}); largest drift {worst_drift.rel_err:.1e} ({worst_drift.name})")
+            f"({worst_step.name} {worst_step.where}); largest drift {worst_drift.rel_err:.1e} "
+            f"({worst_drift.name} {worst_drift.where})")
     if drift_over is not None:
         text += (f"; drift first over {tol:.0e} at step {drift_over}"
                  + (" while every step agreed: the dynamics amplify rounding"

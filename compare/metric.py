@@ -30,15 +30,18 @@ class Comparison:
     index: tuple[int, ...] | None    # where |q - r| is largest
     passed: bool
     note: str = ""                   # why it failed where the numbers cannot say
+    where: str = ""                  # 'at random parameters', 'at step 12', ...
+    step: int | None = None          # the training step, for trajectory comparisons
 
     def describe(self) -> str:
         """'dW2 differs: max rel err 3.1e-01 at [0, 2]' or 'dW2 ok (1.2e-15)'."""
+        name = f"{self.name} {self.where}" if self.where else self.name
         if self.passed:
-            return f"{self.name} ok ({self.rel_err:.1e})"
+            return f"{name} ok ({self.rel_err:.1e})"
         if self.note:
-            return f"{self.name} differs: {self.note}"
-        where = f" at [{', '.join(map(str, self.index))}]" if self.index else ""
-        return f"{self.name} differs: max rel err {self.rel_err:.1e}{where}"
+            return f"{name} differs: {self.note}"
+        at = f" at [{', '.join(map(str, self.index))}]" if self.index else ""
+        return f"{name} differs: max rel err {self.rel_err:.1e}{at}"
 
 
 def relative_error(q: np.ndarray, r: np.ndarray, scale: np.ndarray | float | None = None

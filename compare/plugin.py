@@ -13,9 +13,9 @@ import inspect
 import os
 import sys
 
+from compare.protocol import missing_members
 from scratch.errors import InvalidArgument
 from scratch.spec import ModelSpec, suggest
-from compare.protocol import missing_members
 
 ARG = "scratch-impl"
 

@@ -22,6 +22,8 @@ Optional, and used when present:
 from __future__ import annotations
 
 import inspect
+import os
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -127,3 +129,24 @@ def layer_values(caches: Any) -> dict[str, np.ndarray]:
             return {}
         values[f"Z{l}"], values[f"A{l}"] = Z, A
     return values
+
+
+def _user_frames(exc: BaseException) -> list[traceback.FrameSummary]:
+    return [f for f in traceback.extract_tb(exc.__traceback__)
+            if f"{os.sep}numpy{os.sep}" not in f.filename and f"{os.sep}torch{os.sep}" not in f.filename]
+
+
+def failed_in(exc: BaseException) -> str:
+    """The name of the innermost protocol method ('forward', 'cost', 'backward', 'update') that
+    the exception passed through, or ''."""
+    names = [f.name for f in _user_frames(exc) if f.name in ("forward", "cost", "backward", "update")]
+    return names[-1] if names else ""
+
+
+def raised(exc: BaseException) -> str:
+    """'the scratch model raised ValueError: ... (file.py:87: dW = np.dot(dZ, A_prev))': the
+    exception and the innermost line of the model's code (outside NumPy and torch)."""
+    frames = _user_frames(exc)
+    where = (f"{os.path.basename(frames[-1].filename)}:{frames[-1].lineno}: "
+             f"{(frames[-1].line or '').strip()}") if frames else "no source line"
+    return f"the scratch model raised {type(exc).__name__}: {exc} ({where})"

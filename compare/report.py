@@ -85,7 +85,7 @@ def table(reports: list[ModelReport]) -> str:
              _pair(r, "cost", fmt="{:.4f}"), _pair(r, "accuracy", "train"),
              _pair(r, "accuracy", "test")] for r in reports]
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(str(cell).ljust(w) for cell, w in zip(row, widths)).rstrip()
+    lines = ["  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=False)).rstrip()
              for row in [header, *rows]]
     lines.insert(1, "  ".join("-" * w for w in widths))
     for r in reports:

@@ -16,7 +16,6 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from scratch.losses import output_delta
 from scratch.model import LayerCache, Model
 from scratch.spec import ModelSpec
 
@@ -65,11 +64,13 @@ class DeepNet(Model):
 
     def backward(self, AL: np.ndarray, Y: np.ndarray, caches: list[LayerCache],
                  intermediates: bool = False) -> dict[str, np.ndarray]:
-        """grads {'dW1', 'db1', ..., 'dWL', 'dbL'}; with `intermediates`, also every dZ[l] and dA[l-1] (l >= 2)."""
+        """grads {'dW1', 'db1', ..., 'dWL', 'dbL'}; with `intermediates`, also every dZ[l]
+        and dA[l-1] for l >= 2 (dZ = m dJ/dZ, the notes' convention)."""
         L = len(caches)
         m = AL.shape[1]
         grads: dict[str, np.ndarray] = {}
-        dZ = output_delta(AL, Y)                            # [n_L, m]  dZ[L]
+        dA = np.empty(0)                                    # dA[l], set by layer l + 1
+        dZ = self.output_dZ(AL, Y, caches[-1])              # [n_L, m]  dZ[L] = A[L] - Y
         for l in range(L, 0, -1):
             A_prev, W, Z, A = caches[l - 1]
             if l < L:

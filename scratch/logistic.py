@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from scratch.losses import output_delta
 from scratch.model import LayerCache, Model
 from scratch.spec import ModelSpec, check_int
 
@@ -55,7 +54,7 @@ class LogisticRegression(Model):
                  intermediates: bool = False) -> dict[str, np.ndarray]:
         X = caches[0].A_prev                    # [n_x, m]
         m = X.shape[1]
-        dZ1 = output_delta(AL, Y)               # [n_y, m]  dz = a - y
+        dZ1 = self.output_dZ(AL, Y, caches[0])  # [n_y, m]  dz = a - y
         grads = {
             "dW1": (1 / m) * (dZ1 @ X.T),                          # [n_y, n_x] = dw^T
             "db1": (1 / m) * np.sum(dZ1, axis=1, keepdims=True),   # [n_y, 1]

@@ -73,6 +73,11 @@ class Model:
                  intermediates: bool = False) -> dict[str, np.ndarray]:
         raise NotImplementedError
 
+    def output_dZ(self, AL: np.ndarray, Y: np.ndarray, cache: LayerCache) -> np.ndarray:
+        """dZ[L] = A[L] - Y: the cross-entropy's dA[L] = -Y/A[L] + (1 - Y)/(1 - A[L]) times
+        g'(Z[L]) = A[L](1 - A[L]) for sigmoid (likewise softmax), simplified (§3.4, §4.2)."""
+        return losses.output_delta(AL, Y)                      # [n_L, m]
+
     def cost(self, AL: np.ndarray, Y: np.ndarray, caches: list[LayerCache] | None = None) -> float:
         """J = -(1/m) sum of the cross-entropy of each sample (§2.2).
 

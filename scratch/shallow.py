@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from scratch.losses import output_delta
 from scratch.model import LayerCache, Model
 from scratch.spec import ModelSpec, check_int
 
@@ -55,7 +54,7 @@ class ShallowNet(Model):
                  intermediates: bool = False) -> dict[str, np.ndarray]:
         (X, W1, Z1, A1), (_, W2, _, A2) = caches
         m = X.shape[1]
-        dZ2 = output_delta(A2, Y)                                  # [n_y, m]
+        dZ2 = self.output_dZ(A2, Y, caches[1])                     # [n_y, m]  A2 - Y
         dW2 = (1 / m) * (dZ2 @ A1.T)                               # [n_y, n_h]
         db2 = (1 / m) * np.sum(dZ2, axis=1, keepdims=True)         # [n_y, 1]
         dA1 = W2.T @ dZ2                                           # [n_h, m]
