@@ -11,7 +11,8 @@ terms summed into it and of the errors flowing in from earlier layers:
 
     s_A[0] = |X|
     s_Z[l] = |W[l]| s_A[l-1] + |b[l]|                  s_A[l] = |g'(Z[l])| s_Z[l] + |A[l]|
-    s_J    = |J| + (1/m) sum |A[L] - Y| s_Z[L]
+    s_J    = |J| + (1/m) sum |A[L] - Y| s_Z[L] + 1  (each sample's log(1 + e^-|z|), or
+             log sum_k e^(z_k - max), is the log of a number >= 1: accurate to ~u absolute)
     s_dZ[L] = s_A[L] + |Y|                             s_dZ[l] = s_dA[l] |g'(Z[l])| + |dZ[l]|
     s_dW[l] = (1/m) s_dZ[l] s_A[l-1]^T                 s_db[l] = (1/m) sum_samples s_dZ[l]
     s_dA[l-1] = |W[l]|^T s_dZ[l]
@@ -61,7 +62,7 @@ def magnitudes(spec: ModelSpec, params: dict[str, np.ndarray], X: np.ndarray, Y:
             s[f"A{l}"] = A * (s[f"Z{l}"] + spread) + np.abs(A)                # [K, m]
     AL = f[f"A{L}"]
     Y64 = np.asarray(Y, dtype=np.float64)
-    s["cost"] = np.float64(abs(f["cost"]) + np.sum(np.abs(AL - Y64) * s[f"Z{L}"]) / m)
+    s["cost"] = np.float64(abs(f["cost"]) + np.sum(np.abs(AL - Y64) * s[f"Z{L}"]) / m + 1.0)
     s[f"dZ{L}"] = s[f"A{L}"] + np.abs(Y64)                                    # [n_L, m]
     for l in range(L, 0, -1):
         if l < L:
