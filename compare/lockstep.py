@@ -14,7 +14,10 @@ order, and take a step each. Two things are measured after every step:
   over the tolerance), not judged.
 
 A parameter's error is measured against the size of its layer, max(|W[l]|, |b[l]|),
-so a bias still near zero is not judged by its own rounding noise; the cost
+so a bias still near zero is not judged by its own rounding noise, and never against
+less than the learning rate, the size of one step on a gradient of size 1
+(|dZ[L]| = |A[L] - Y| <= 1): under zero init a layer can stay all zero but for the
+rounding noise of its bias (W[2] = 0 and db[2] = 0 on balanced classes); the cost
 against the cost's scale in this run, max(|J|, |J at step 0|), so a cost that
 training has driven near zero is not judged by the rounding of the logits it
 cancels from.
@@ -63,18 +66,21 @@ class Trajectory:
     diverged: TrainingDiverged | None = None
 
 
-def layer_scales(params: dict[str, np.ndarray]) -> dict[str, float]:
-    """{'W1': s1, 'b1': s1, ...} with s_l = max(|W[l]|, |b[l]|)."""
+def layer_scales(params: dict[str, np.ndarray], floor: float = 0.0) -> dict[str, float]:
+    """{'W1': s1, 'b1': s1, ...} with s_l = max(|W[l]|, |b[l]|, floor)."""
     L = len(params) // 2
-    scale = {l: max(float(np.max(np.abs(params[f"W{l}"]))), float(np.max(np.abs(params[f"b{l}"]))))
+    scale = {l: max(float(np.max(np.abs(params[f"W{l}"]))), float(np.max(np.abs(params[f"b{l}"]))),
+                    floor)
              for l in range(1, L + 1)}
     return {name: scale[int(name[1:])] for name in params}
 
 
 def state_errors(J: float, params: dict[str, np.ndarray], J_ref: float,
-                 ref: dict[str, np.ndarray], tol: float, J_scale: float) -> list[Comparison]:
-    """The cost (against `J_scale`) and each parameter (against its layer's size in `ref`)."""
-    scales = layer_scales(ref)
+                 ref: dict[str, np.ndarray], tol: float, J_scale: float,
+                 floor: float = 0.0) -> list[Comparison]:
+    """The cost (against `J_scale`) and each parameter (against its layer's size in `ref`,
+    at least `floor`)."""
+    scales = layer_scales(ref, floor)
     found = [compare("cost", np.float64(J), np.float64(J_ref), tol, max(abs(J_ref), J_scale))]
     return found + [compare(name, p, ref[name], tol, scales[name]) for name, p in params.items()]
 
@@ -125,10 +131,10 @@ def run(side: ScratchSide, model: Net, X: np.ndarray, Y: np.ndarray, lr: float,
                 return out
         J_scale = abs(out.costs["torch"][0])
         probe_params = adapter.params_from_torch(probe)
-        step_err = max(state_errors(J_s, side.params, J_p, probe_params, tol, J_scale),
+        step_err = max(state_errors(J_s, side.params, J_p, probe_params, tol, J_scale, lr),
                        key=lambda c: c.rel_err)
         params_t = adapter.params_from_torch(model)
-        drifts = state_errors(J_s, side.params, J_t, params_t, tol, J_scale)
+        drifts = state_errors(J_s, side.params, J_t, params_t, tol, J_scale, lr)
         drift = max(drifts, key=lambda c: c.rel_err)
         out.step_error.append(step_err.rel_err)
         out.drift.append(drift.rel_err)
