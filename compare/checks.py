@@ -58,7 +58,7 @@ def merge(results: list[CheckResult]) -> CheckResult:
     for r in results:
         merged.comparisons += r.comparisons
         merged.error = merged.error or r.error
-    merged.detail = "; ".join(r.detail for r in results if r.detail)
+    merged.detail = "; ".join(dict.fromkeys(r.detail for r in results if r.detail))
     return merged
 
 
@@ -148,8 +148,10 @@ def parity(side: ScratchSide, model: Net, X: np.ndarray, Y: np.ndarray, forward_
     optional = {n for n in backward_order(L) if n.startswith(("dZ", "dA"))}
     gradients = compare_in_order("gradients", backward_order(L), s_bwd, t_bwd, gradient_tol,
                                  scales, optional, where)
-    if not any(c.name.startswith("dZ") for c in gradients.comparisons):
-        gradients.detail = "backward gives no dZ/dA: compared dW and db only"
+    missing = [kind for kind in ("dZ", "dA") if L > 1 or kind == "dZ"
+               if not any(c.name.startswith(kind) for c in gradients.comparisons)]
+    if missing:
+        gradients.detail = f"backward gives no {'/'.join(missing)}: compared the rest"
     return forward, gradients
 
 

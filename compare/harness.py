@@ -119,7 +119,8 @@ def check_model(model: object, data: Dataset, *, lr: float, iterations: int,
     Y_test = check_Y(data.Y_test, spec, X_test.shape[1], np_dtype, "Y_test")
     tol = tolerance(dtype_name, torch_device.type)
     reference = Net(spec, seed=seed, device=torch_device, dtype=torch_dtype)
-    report = ModelReport(name or type(model).__name__, describe(spec, dtype_name, torch_device))
+    report = ModelReport(name or type(model).__name__,
+                         describe(spec, dtype_name, torch_device, own_spec=hasattr(model, "spec")))
     shapes = shape_check(side.params, spec)
     if shapes is not None:
         report.checks["forward"] = shapes
@@ -198,11 +199,11 @@ def parameters_at(side: ScratchSide, reference: Net, values: dict[str, np.ndarra
         adapter.copy_params_to_torch(side.params, reference)
 
 
-def describe(spec: ModelSpec, dtype: str, device: torch.device) -> str:
+def describe(spec: ModelSpec, dtype: str, device: torch.device, own_spec: bool = True) -> str:
     """'[2, 10, 5, 1] relu, sigmoid output, he init, float64 on cpu'."""
     hidden = "/".join(dict.fromkeys(spec.activations)) or "no hidden layer"
-    return (f"{list(spec.layer_dims)} {hidden}, {spec.output} output, {spec.init} init, "
-            f"{dtype} on {device}")
+    init = f", {spec.init} init" if own_spec else ""
+    return f"{list(spec.layer_dims)} {hidden}, {spec.output} output{init}, {dtype} on {device}"
 
 
 def final_scores(side: ScratchSide, spec: ModelSpec, reference: Net, X: np.ndarray,

@@ -1,0 +1,1 @@
+"""Examples of from-scratch models to check with `nncompare --scratch-impl`."""

@@ -1,0 +1,66 @@
+"""The adapter: every layout change between the two worlds, both ways, on the CPU."""
+
+import numpy as np
+import pytest
+import torch
+
+import scratch
+import torch_ref
+from compare import adapter
+
+CPU = torch.device("cpu")
+
+
+def test_batches_are_transposed_both_ways():
+    X = np.arange(6.0).reshape(2, 3)                        # [n, m]
+    Xt = adapter.batch_to_torch(X, CPU, torch.float64)
+    assert Xt.shape == (3, 2) and Xt[2, 1].item() == X[1, 2]
+    np.testing.assert_array_equal(adapter.batch_to_scratch(Xt), X)
+    assert adapter.batch_to_torch(X, CPU, torch.float32).dtype == torch.float32
+
+
+def test_targets_binary_and_one_hot():
+    y = adapter.targets_to_torch(np.array([[0.0, 1.0, 1.0]]), "sigmoid", CPU, torch.float64)
+    assert y.shape == (3, 1) and y.dtype == torch.float64 and y[:, 0].tolist() == [0, 1, 1]
+    Y = np.array([[0, 1, 0], [1, 0, 0], [0, 0, 1.0]])      # one-hot [K, m]
+    idx = adapter.targets_to_torch(Y, "softmax", CPU, torch.float64)
+    assert idx.dtype == torch.long and idx.tolist() == [1, 0, 2]
+    np.testing.assert_array_equal(adapter.labels_to_scratch(idx), [[1, 0, 2]])
+
+
+def test_parameters_copy_both_ways_and_are_copies():
+    net = scratch.DeepNet([3, 4, 2], output="softmax", seed=2)
+    net.params["b1"] += 0.5
+    ref = torch_ref.Net(net.spec, seed=99)
+    adapter.copy_params_to_torch(net.params, ref)
+    assert ref.notes_params()["b1"].shape == (4,)
+    back = adapter.params_from_torch(ref)
+    assert all(np.array_equal(back[k], net.params[k]) for k in net.params)
+    net.params["W1"][0, 0] += 1.0                            # a copy: torch does not move with it
+    assert ref.notes_params()["W1"][0, 0].item() != net.params["W1"][0, 0]
+
+
+def test_deltas_carry_the_notes_factor_m():
+    grad = torch.tensor([[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]], dtype=torch.float64)   # [m, n] = dJ/dZ
+    np.testing.assert_allclose(adapter.delta_to_scratch(grad, 3), grad.numpy().T * 3, rtol=0)
+
+
+def test_grads_come_back_by_the_notes_names():
+    net = torch_ref.DeepNet([2, 3, 1], init="xavier")
+    X, y = torch.randn(5, 2, dtype=torch.float64), torch.ones(5, 1, dtype=torch.float64)
+    net.loss(net(X), y).backward()
+    grads = adapter.grads_from_torch(net)
+    assert sorted(grads) == ["dW1", "dW2", "db1", "db2"] and grads["db1"].shape == (3, 1)
+
+
+def test_modules_in_order_name_the_notes_quantities():
+    net = torch_ref.DeepNet([2, 3, 3, 1], activation="tanh")
+    assert [name for name, _ in adapter.modules_in_order(net)] == ["Z1", "A1", "Z2", "A2", "Z3"]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_round_trip_through_cuda():
+    X = np.random.default_rng(0).standard_normal((3, 5))
+    Xt = adapter.batch_to_torch(X, torch.device("cuda"), torch.float64)
+    assert Xt.is_cuda
+    np.testing.assert_array_equal(adapter.batch_to_scratch(Xt), X)
