@@ -14,29 +14,31 @@ from tqdm.auto import tqdm
 
 from scratch.errors import TrainingDiverged
 from scratch.model import Model
-from scratch.spec import check_seed
+from scratch.spec import check_int, check_seed
 from scratch.validate import check_training, check_X, check_Y
 
 PROGRESS_FROM = 500  # iterations from which fit shows a progress bar by default
 
 
-def batch_order(m: int, batch_size: int | None, iterations: int,
-                seed: int = 0) -> Iterator[np.ndarray | None]:
+def batch_order(m: int, batch_size: int | None, iterations: int, seed: int = 0,
+                start_step: int = 0) -> Iterator[np.ndarray | None]:
     """The samples each step uses: None (all m) for batch gradient descent, else index
     arrays of `batch_size` taken in order from a fresh permutation every epoch (the
-    last, shorter batch of an epoch is kept)."""
+    last, shorter batch of an epoch is kept). Steps start_step .. start_step + iterations - 1
+    of that sequence, so a resumed run sees the batches an uninterrupted one would."""
     if batch_size is None or batch_size >= m:
         for _ in range(iterations):
             yield None
         return
     rng = np.random.default_rng(seed)
-    step = 0
+    step, end = 0, start_step + iterations
     while True:
         order = rng.permutation(m)                       # [m]
-        for start in range(0, m, batch_size):
-            if step == iterations:
+        for first in range(0, m, batch_size):
+            if step == end:
                 return
-            yield order[start:start + batch_size]        # [batch]
+            if step >= start_step:
+                yield order[first:first + batch_size]    # [batch]
             step += 1
 
 
@@ -56,7 +58,8 @@ def first_non_finite(params: dict[str, np.ndarray]) -> str | None:
 
 def fit(model: Model, X: object, Y: object, lr: float = 0.01, iterations: int = 1000,
         batch_size: int | None = None, seed: int = 0, progress: bool | None = None,
-        callback: Callable[[int, float, dict[str, np.ndarray]], None] | None = None) -> list[float]:
+        callback: Callable[[int, float, dict[str, np.ndarray]], None] | None = None,
+        start_step: int = 0) -> list[float]:
     """Train `model` in place by gradient descent and return the cost J of every step.
 
     Args:
@@ -69,6 +72,8 @@ def fit(model: Model, X: object, Y: object, lr: float = 0.01, iterations: int = 
         seed: seed of the mini-batch order.
         progress: show a progress bar; None shows one from 500 iterations on a terminal.
         callback: called as callback(step, J, grads) after every step.
+        start_step: steps already taken (resuming from a checkpoint): the batches and the
+            step numbers continue from there.
 
     Raises:
         InvalidArgument: a bad argument (named in the message).
@@ -77,11 +82,12 @@ def fit(model: Model, X: object, Y: object, lr: float = 0.01, iterations: int = 
     X = check_X(X, model.spec, model.dtype)
     Y = check_Y(Y, model.spec, X.shape[1], model.dtype)
     lr, iterations, batch_size = check_training(lr, iterations, batch_size, X.shape[1])
-    order = batch_order(X.shape[1], batch_size, iterations, check_seed(seed))
+    start_step = check_int("start_step", start_step, 0)
+    order = batch_order(X.shape[1], batch_size, iterations, check_seed(seed), start_step)
     show = iterations >= PROGRESS_FROM if progress is None else progress
     costs: list[float] = []
     bar = tqdm(order, total=iterations, desc="scratch", disable=None if show else True)
-    for t, idx in enumerate(bar):
+    for t, idx in enumerate(bar, start=start_step):
         Xb, Yb = (X, Y) if idx is None else (X[:, idx], Y[:, idx])
         with np.errstate(over="raise", invalid="raise", divide="raise"):
             try:
@@ -96,5 +102,5 @@ def fit(model: Model, X: object, Y: object, lr: float = 0.01, iterations: int = 
             callback(t, J, grads)
     bad = first_non_finite(model.params)  # a non-finite parameter shows in the next cost
     if bad is not None:
-        raise TrainingDiverged("scratch", iterations - 1, bad, lr)
+        raise TrainingDiverged("scratch", start_step + iterations - 1, bad, lr)
     return costs

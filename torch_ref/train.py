@@ -35,20 +35,23 @@ class Trainer:
         return loss.detach()
 
 
-def batch_order(m: int, batch_size: int | None, iterations: int, seed: int = 0):
+def batch_order(m: int, batch_size: int | None, iterations: int, seed: int = 0,
+                start_step: int = 0):
     """Index tensors of each step's samples: None (all) for batch gradient descent, else
-    slices of a fresh permutation per epoch, drawn from a CPU torch.Generator."""
+    slices of a fresh permutation per epoch, drawn from a CPU torch.Generator; steps
+    start_step .. start_step + iterations - 1 of that sequence (for resuming)."""
     if batch_size is None or batch_size >= m:
         yield from (None for _ in range(iterations))
         return
     generator = torch.Generator().manual_seed(seed)
-    step = 0
+    step, end = 0, start_step + iterations
     while True:
         order = torch.randperm(m, generator=generator)
-        for start in range(0, m, batch_size):
-            if step == iterations:
+        for first in range(0, m, batch_size):
+            if step == end:
                 return
-            yield order[start:start + batch_size]
+            if step >= start_step:
+                yield order[first:first + batch_size]
             step += 1
 
 
@@ -76,11 +79,11 @@ def check_batch(model: Net, X: object, y: object) -> tuple[torch.Tensor, torch.T
 
 def fit(model: Net, X: torch.Tensor, y: torch.Tensor, lr: float = 0.01, iterations: int = 1000,
         batch_size: int | None = None, seed: int = 0, progress: bool | None = None,
-        callback: Callable[[int, float], None] | None = None) -> list[float]:
+        callback: Callable[[int, float], None] | None = None, start_step: int = 0) -> list[float]:
     """Train `model` in place with torch.optim.SGD and return the cost J of every step.
 
-    Args mirror `scratch.fit`; X is [m, n_x], y is float [m, 1] (sigmoid) or class
-    indices [m] (softmax). Raises InvalidArgument or TrainingDiverged.
+    Args mirror `scratch.fit` (start_step included); X is [m, n_x], y is float [m, 1]
+    (sigmoid) or class indices [m] (softmax). Raises InvalidArgument or TrainingDiverged.
     """
     X, y = check_batch(model, X, y)
     iterations = check_int("iterations", iterations, 1)
@@ -90,11 +93,12 @@ def fit(model: Net, X: torch.Tensor, y: torch.Tensor, lr: float = 0.01, iteratio
             raise InvalidArgument(
                 f"batch_size: got {batch_size}, expected at most m = {X.shape[0]}")
     trainer = Trainer(model, lr)
-    order = batch_order(X.shape[0], batch_size, iterations, check_seed(seed))
+    start_step = check_int("start_step", start_step, 0)
+    order = batch_order(X.shape[0], batch_size, iterations, check_seed(seed), start_step)
     show = iterations >= PROGRESS_FROM if progress is None else progress
     costs: list[float] = []
     for t, idx in enumerate(tqdm(order, total=iterations, desc="torch",
-                                 disable=None if show else True)):
+                                 disable=None if show else True), start=start_step):
         Xb, yb = (X, y) if idx is None else (X[idx], y[idx])
         J = trainer.step(Xb, yb).item()
         if not math.isfinite(J):
@@ -105,5 +109,5 @@ def fit(model: Net, X: torch.Tensor, y: torch.Tensor, lr: float = 0.01, iteratio
     bad = next((name for name, p in model.notes_params().items()
                 if not torch.isfinite(p).all()), None)
     if bad is not None:
-        raise TrainingDiverged("torch", iterations - 1, bad, trainer.lr)
+        raise TrainingDiverged("torch", start_step + iterations - 1, bad, trainer.lr)
     return costs
