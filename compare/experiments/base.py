@@ -1,0 +1,125 @@
+"""What every experiment shares: its description, its settings, its result and tables.
+
+An experiment answers one of the notes' claims with numbers from both
+implementations. It is an `Experiment` (name, section, question, `run`); `run`
+takes `Settings` and returns a `Result`: one or more `Table`s, a conclusion
+written from the measured numbers, and `facts` (the raw numbers the tests
+assert on). Numbers measured on both sides are shown as `scratch / torch`.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from compare.harness import ModelReport
+from scratch.spec import check_seed
+
+SIDES = ("scratch", "torch")
+
+
+class ExperimentFailed(RuntimeError):
+    """An experiment's own assertion failed: the two implementations disagree, or a
+    claim the experiment states as a fact (e.g. loop == vectorized) does not hold."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How to run an experiment.
+
+    Attributes:
+        quick: the small configuration (seconds; what the tests run) instead of the full one.
+        seed: seeds the data, the initial parameters and the mini-batch order.
+        logdir: TensorBoard root (runs go to <logdir>/<experiment>/<variant>/...), None for none.
+        progress: show a progress bar on stderr.
+    """
+
+    quick: bool = False
+    seed: int = 1
+    logdir: str | None = None
+    progress: bool = False
+
+    def __post_init__(self) -> None:
+        check_seed(self.seed)
+
+
+@dataclass
+class Table:
+    """A result table: a title, a header and rows of already formatted cells."""
+
+    header: Sequence[str]
+    rows: list[list[str]] = field(default_factory=list)
+    title: str = ""
+
+    def add(self, *cells: object) -> None:
+        self.rows.append([str(c) for c in cells])
+
+    def text(self) -> str:
+        """Aligned columns for a terminal."""
+        widths = [max(len(str(row[i])) for row in [self.header, *self.rows])
+                  for i in range(len(self.header))]
+        lines = ["  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
+                 for row in [self.header, *self.rows]]
+        lines.insert(1, "  ".join("-" * w for w in widths))
+        return "\n".join(([self.title] if self.title else []) + lines)
+
+    def markdown(self) -> str:
+        """A GitHub-flavoured Markdown table (| escaped inside cells)."""
+        def row(cells: Sequence[str]) -> str:
+            return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
+        lines = [row(self.header), "|" + "|".join("---" for _ in self.header) + "|"]
+        lines += [row(r) for r in self.rows]
+        return "\n".join(([f"**{self.title}**", ""] if self.title else []) + lines)
+
+
+@dataclass
+class Result:
+    """What one experiment measured."""
+
+    name: str
+    setup: str                                   # the configuration actually run, in words
+    tables: list[Table]
+    conclusion: str                              # written from the measured numbers
+    facts: dict = field(default_factory=dict)    # raw numbers, for the tests
+    seconds: float = 0.0
+
+    def text(self) -> str:
+        parts = [f"== {self.name}: {self.setup}"]
+        parts += [t.text() for t in self.tables]
+        parts.append(self.conclusion)
+        return "\n\n".join(parts)
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One experiment of the notes' claims."""
+
+    name: str                                    # 'zero-init': the command-line name
+    section: str                                 # '§3.4'
+    title: str
+    question: str
+    run: Callable[[Settings], Result]
+
+
+def fmt(x: float | None, spec: str = ".3f") -> str:
+    """A number, '-' for None, 'inf'/'nan' as such."""
+    if x is None:
+        return "-"
+    if isinstance(x, float) and not math.isfinite(x):
+        return str(x)
+    return format(x, spec)
+
+
+def pair(values: dict[str, float | None], spec: str = ".3f") -> str:
+    """'0.925 / 0.925': the scratch value, then the torch value."""
+    return f"{fmt(values['scratch'], spec)} / {fmt(values['torch'], spec)}"
+
+
+def finals(report: ModelReport) -> dict[str, dict[str, float]]:
+    """{'cost': {'scratch': J, 'torch': J}, 'train': {...}, 'test': {...}}: the final cost and
+    train / test accuracy of a trained run, each side computed by its own code."""
+    f = report.final
+    return {"cost": {s: f[s]["cost"] for s in SIDES},
+            "train": {s: f[s]["accuracy"]["train"] for s in SIDES},
+            "test": {s: f[s]["accuracy"]["test"] for s in SIDES}}

@@ -1,0 +1,135 @@
+"""Experiment 5, §3.3: dead ReLUs at a high learning rate, and Leaky ReLU beside them.
+
+A ReLU unit i of layer l whose pre-activation Z[l][i, :] is <= 0 for every sample
+outputs 0 for every sample, and gets dZ[l][i, :] = dA * ReLU'(Z) = 0 (ReLU'(z) = 0
+for z <= 0, PyTorch's convention at 0): its row of dW[l] and its db[l] are exactly
+zero, and in layer 1, whose input X never changes, it is dead for good. A large
+step can push many units there at once ("use ReLU with a carefully set learning
+rate", the notes say). Leaky ReLU passes alpha dA (alpha = 0.01) through the same
+units, so they keep learning and can come back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from compare.experiments.base import SIDES, Experiment, Result, Settings, Table, finals, pair
+from compare.experiments.probes import Probe, checkpoints, scratch_layers, torch_layers
+from compare.experiments.runner import Session
+from compare.lockstep import StepRecord
+from compare.protocol import ScratchSide
+from scratch import datasets
+from scratch.deep import DeepNet
+from torch_ref.models import Net
+
+NAME = "dead-relu"
+
+
+@dataclass(frozen=True)
+class Config:
+    dataset: str = "moons"
+    hidden: tuple[int, ...] = (20, 20, 20)
+    runs: tuple[tuple[str, float], ...] = (("relu", 0.1), ("relu", 2.0),
+                                           ("leaky_relu", 0.1), ("leaky_relu", 2.0))
+    init: str = "he"
+    iterations: int = 1000
+
+
+FULL = Config()
+QUICK = Config(iterations=40, runs=(("relu", 3.0), ("leaky_relu", 3.0)))
+
+
+class DeadUnits(Probe):
+    """Per side: the fraction of hidden units with Z <= 0 on every sample at `states`, and the
+    largest gradient entry (dW row or db) of such a unit in the step taken from that state."""
+
+    def __init__(self, X: np.ndarray, states: list[int]) -> None:
+        self.X = X                                                   # [n0, m]
+        self.states = set(states)
+        self.fraction: dict[str, dict[int, float]] = {side: {} for side in SIDES}
+        self.off_grad = {side: 0.0 for side in SIDES}                # max |grad| of an off unit
+        self.off_seen = 0                                            # off units whose grad was read
+        self._masks: dict[str, list[np.ndarray]] = {}
+        self._masks_at: int | None = None
+
+    def start(self, side: ScratchSide, reference: Net) -> None:
+        self.side, self.reference = side, reference
+        self._measure(0)
+
+    def step(self, record: StepRecord) -> None:
+        if record.step == self._masks_at:             # grads of step t are taken at state t
+            self._read_grads(record.grads)
+        if record.step + 1 in self.states:
+            self._measure(record.step + 1)
+
+    def _measure(self, state: int) -> None:
+        values = {"scratch": scratch_layers(self.side, self.X),
+                  "torch": torch_layers(self.reference, self.X)}
+        L = len(self.side.params) // 2
+        for s in SIDES:
+            self._masks[s] = [np.all(values[s][f"Z{l}"] <= 0, axis=1) for l in range(1, L)]  # [n_l]
+            self.fraction[s][state] = float(np.mean(np.concatenate(self._masks[s])))
+        self._masks_at = state
+
+    def _read_grads(self, grads: dict[str, dict[str, np.ndarray]]) -> None:
+        for s in SIDES:
+            for l, off in enumerate(self._masks[s], start=1):
+                if off.any():
+                    rows = np.hstack([grads[s][f"dW{l}"][off], grads[s][f"db{l}"][off]])
+                    self.off_grad[s] = max(self.off_grad[s], float(np.max(np.abs(rows))))
+                    if s == "scratch":
+                        self.off_seen += int(off.sum())
+
+
+def run(settings: Settings) -> Result:
+    cfg = QUICK if settings.quick else FULL
+    data = datasets.load(cfg.dataset, seed=settings.seed)
+    states = checkpoints(cfg.iterations)
+    table = Table(["hidden g", "lr", *(f"off units, step {t} (s / t)" for t in states),
+                   "max |grad| of an off unit (s / t)", "final cost (s / t)", "test acc (s / t)"])
+    dims = [data.n_x, *cfg.hidden, 1]
+    facts: dict[tuple[str, float], dict] = {}
+    with Session(NAME, settings, len(cfg.runs) * cfg.iterations) as session:
+        for g, lr in cfg.runs:
+            probe = DeadUnits(data.X_train, states)
+            net = DeepNet(dims, activation=g, init=cfg.init, seed=settings.seed)
+            report = session.train(net, data, variant=f"{g}-lr{lr:g}", lr=lr,
+                                   iterations=cfg.iterations, probes=[probe])
+            final = finals(report)
+            facts[(g, lr)] = {"fraction": probe.fraction, "off_grad": probe.off_grad,
+                              "off_seen": probe.off_seen, **final}
+            shares = [{s: probe.fraction[s][t] for s in SIDES} for t in states]
+            table.add(g, f"{lr:g}", *(pair(f, ".2f") for f in shares), pair(probe.off_grad, ".1e"),
+                      pair(final["cost"], ".4f"), pair(final["test"]))
+    setup = (f"DeepNet {dims}, {cfg.init} init, sigmoid output, on {cfg.dataset} (m_train = "
+             f"{data.X_train.shape[1]}), {cfg.iterations} steps of batch gradient descent, seed "
+             f"{settings.seed}; an 'off' unit has Z <= 0 on every training sample (for ReLU it "
+             f"is dead: output 0); the share is over the {sum(cfg.hidden)} hidden units")
+    return Result(NAME, setup, [table], conclusion(facts, cfg), facts)
+
+
+def conclusion(facts: dict, cfg: Config) -> str:
+    end = cfg.iterations
+    rows = [f"{g} at lr {lr:g}: {f['fraction']['scratch'][end]:.0%} off at the end, "
+            f"J = {f['cost']['scratch']:.3f}" for (g, lr), f in facts.items()]
+    relu_grads = [f["off_grad"]["scratch"] for (g, _), f in facts.items() if g == "relu"]
+    leaky_grads = [f["off_grad"]["scratch"] for (g, _), f in facts.items()
+                   if g == "leaky_relu" and f["off_seen"]]
+    text = "; ".join(rows) + ". "
+    if relu_grads:
+        text += (f"A ReLU unit that is off on every sample got a gradient of exactly "
+                 f"{max(relu_grads):g} on both sides: it cannot recover by itself. ")
+    if leaky_grads:
+        text += (f"Leaky ReLU units off on every sample still got gradients up to "
+                 f"{max(leaky_grads):.1e}, so they keep learning. ")
+    return text + ("Scratch and torch agree on every number (the trajectory check passed on "
+                   "every run).")
+
+
+EXPERIMENT = Experiment(
+    name=NAME, section="§3.3", title="Dead ReLUs at a high learning rate, Leaky ReLU beside them",
+    question="What fraction of hidden ReLU units output 0 for every sample during training at a "
+             "high learning rate, and does Leaky ReLU avoid it?",
+    run=run)

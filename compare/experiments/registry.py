@@ -1,0 +1,40 @@
+"""The experiments by name, in the order of the issue (and of docs/EXPERIMENTS.md)."""
+
+from __future__ import annotations
+
+from compare.experiments import (
+    activations,
+    dead_relu,
+    hidden_size,
+    loop_vs_vectorized,
+    more_data,
+    printed_errata,
+    vanishing,
+    zero_init,
+)
+from compare.experiments.base import Experiment
+from scratch.errors import InvalidArgument
+from scratch.spec import suggest
+
+EXPERIMENTS: dict[str, Experiment] = {
+    e.name: e for e in (
+        zero_init.EXPERIMENT,
+        hidden_size.EXPERIMENT,
+        activations.EXPERIMENT,
+        vanishing.EXPERIMENT,
+        dead_relu.EXPERIMENT,
+        loop_vs_vectorized.EXPERIMENT,
+        more_data.EXPERIMENT,
+        printed_errata.EXPERIMENT,
+    )
+}
+
+
+def get(name: str) -> Experiment:
+    """The experiment called `name`; InvalidArgument (suggesting the closest name) if none is."""
+    key = name.strip().lower().replace("_", "-")
+    if key not in EXPERIMENTS:
+        raise InvalidArgument(
+            f"experiment: unknown name {name!r}{suggest(key, list(EXPERIMENTS))}; expected one of "
+            f"{', '.join(EXPERIMENTS)} or 'all' (see 'nncompare experiment --list')")
+    return EXPERIMENTS[key]
