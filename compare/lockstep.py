@@ -18,9 +18,9 @@ so a bias still near zero is not judged by its own rounding noise, and never aga
 less than the learning rate, the size of one step on a gradient of size 1
 (|dZ[L]| = |A[L] - Y| <= 1): under zero init a layer can stay all zero but for the
 rounding noise of its bias (W[2] = 0 and db[2] = 0 on balanced classes); the cost
-against the cost's scale in this run, max(|J|, |J at step 0|), so a cost that
-training has driven near zero is not judged by the rounding of the logits it
-cancels from.
+against the cost's scale in this run, max(|J|, |J at step 0|, 1): a cost that
+training has driven near zero is the mean of log(1 + e^-|z|) terms, each accurate to
+about u absolute, not relative (torch's log(1 + t) rounds e^-40 away, log1p does not).
 """
 
 from __future__ import annotations
@@ -129,7 +129,7 @@ def run(side: ScratchSide, model: Net, X: np.ndarray, Y: np.ndarray, lr: float,
                 out.diverged = TrainingDiverged(name, t, what, lr)
                 out.result.error = str(out.diverged)
                 return out
-        J_scale = abs(out.costs["torch"][0])
+        J_scale = max(abs(out.costs["torch"][0]), 1.0)
         probe_params = adapter.params_from_torch(probe)
         step_err = max(state_errors(J_s, side.params, J_p, probe_params, tol, J_scale, lr),
                        key=lambda c: c.rel_err)
