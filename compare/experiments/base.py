@@ -85,7 +85,8 @@ class Result:
     seconds: float = 0.0
 
     def text(self) -> str:
-        parts = [f"== {self.name}: {self.setup}"]
+        took = f" ({self.seconds:.0f} s)" if self.seconds else ""
+        parts = [f"== {self.name}{took}: {self.setup}"]
         parts += [t.text() for t in self.tables]
         parts.append(self.conclusion)
         return "\n\n".join(parts)

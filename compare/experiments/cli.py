@@ -65,6 +65,13 @@ def selected(names: Sequence[str]) -> list[str]:
     return [n for n in EXPERIMENTS if n in chosen]
 
 
+def command_line(names: list[str], args: argparse.Namespace) -> str:
+    """The command that reproduces this run's results, for the docs."""
+    words = ["nncompare", "experiment", "all" if len(names) == len(EXPERIMENTS) else " ".join(names)]
+    words += (["--quick"] if args.quick else []) + ([f"--seed {args.seed}"] if args.seed != 1 else [])
+    return " ".join([*words, f"--write-docs {args.write_docs}"])
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
     if args.list:
@@ -88,11 +95,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         results.append(result)
         print(result.text(), end="\n\n", flush=True)
     if args.write_docs and not failed:
-        command = "nncompare experiment " + " ".join(
-            ["all" if len(names) == len(EXPERIMENTS) else " ".join(names)]
-            + (["--quick"] if args.quick else []) + ([f"--seed {args.seed}"] if args.seed != 1 else [])
-            + [f"--write-docs {args.write_docs}"])
-        docs.write(args.write_docs, results, settings, command, time.perf_counter() - start)
+        docs.write(args.write_docs, results, settings, command_line(names, args),
+                   time.perf_counter() - start)
         print(f"results written to {args.write_docs}")
     elif args.write_docs:
         print(f"nncompare experiment: {args.write_docs} not written: {', '.join(failed)} failed",

@@ -3,10 +3,10 @@
 A ReLU unit i of layer l whose pre-activation Z[l][i, :] is <= 0 for every sample
 outputs 0 for every sample, and gets dZ[l][i, :] = dA * ReLU'(Z) = 0 (ReLU'(z) = 0
 for z <= 0, PyTorch's convention at 0): its row of dW[l] and its db[l] are exactly
-zero, and in layer 1, whose input X never changes, it is dead for good. A large
-step can push many units there at once ("use ReLU with a carefully set learning
-rate", the notes say). Leaky ReLU passes alpha dA (alpha = 0.01) through the same
-units, so they keep learning and can come back.
+zero. In the first hidden layer, whose input X never changes, such a unit is dead
+for good under batch gradient descent. A large step can push many units there at
+once ("use ReLU with a carefully set learning rate", the notes say). Leaky ReLU
+passes alpha dA (alpha = 0.01) through the same units, so they keep a gradient.
 """
 
 from __future__ import annotations
@@ -30,15 +30,15 @@ NAME = "dead-relu"
 @dataclass(frozen=True)
 class Config:
     dataset: str = "moons"
-    hidden: tuple[int, ...] = (20, 20, 20)
-    runs: tuple[tuple[str, float], ...] = (("relu", 0.1), ("relu", 2.0),
-                                           ("leaky_relu", 0.1), ("leaky_relu", 2.0))
+    hidden: tuple[int, ...] = (50,)    # one hidden layer: its input X is fixed, death is final
+    runs: tuple[tuple[str, float], ...] = (("relu", 0.1), ("relu", 6.0),
+                                           ("leaky_relu", 0.1), ("leaky_relu", 6.0))
     init: str = "he"
-    iterations: int = 1000
+    iterations: int = 300
 
 
 FULL = Config()
-QUICK = Config(iterations=40, runs=(("relu", 3.0), ("leaky_relu", 3.0)))
+QUICK = Config(iterations=20, runs=(("relu", 6.0), ("leaky_relu", 6.0)))
 
 
 class DeadUnits(Probe):
@@ -107,29 +107,30 @@ def run(settings: Settings) -> Result:
              f"{data.X_train.shape[1]}), {cfg.iterations} steps of batch gradient descent, seed "
              f"{settings.seed}; an 'off' unit has Z <= 0 on every training sample (for ReLU it "
              f"is dead: output 0); the share is over the {sum(cfg.hidden)} hidden units")
-    return Result(NAME, setup, [table], conclusion(facts, cfg), facts)
+    return Result(NAME, setup, [table], f"{conclusion(facts, cfg)} {session.agreement()}", facts)
 
 
 def conclusion(facts: dict, cfg: Config) -> str:
     end = cfg.iterations
-    rows = [f"{g} at lr {lr:g}: {f['fraction']['scratch'][end]:.0%} off at the end, "
+    rows = [f"{g} at lr {lr:g}: {f['fraction']['scratch'][end]:.0%} of the units off at the end, "
             f"J = {f['cost']['scratch']:.3f}" for (g, lr), f in facts.items()]
-    relu_grads = [f["off_grad"]["scratch"] for (g, _), f in facts.items() if g == "relu"]
-    leaky_grads = [f["off_grad"]["scratch"] for (g, _), f in facts.items()
-                   if g == "leaky_relu" and f["off_seen"]]
     text = "; ".join(rows) + ". "
-    if relu_grads:
-        text += (f"A ReLU unit that is off on every sample got a gradient of exactly "
-                 f"{max(relu_grads):g} on both sides: it cannot recover by itself. ")
-    if leaky_grads:
-        text += (f"Leaky ReLU units off on every sample still got gradients up to "
-                 f"{max(leaky_grads):.1e}, so they keep learning. ")
-    return text + ("Scratch and torch agree on every number (the trajectory check passed on "
-                   "every run).")
+    relu = [f["off_grad"]["scratch"] for (g, _), f in facts.items() if g == "relu" and f["off_seen"]]
+    leaky = [f["off_grad"]["scratch"] for (g, _), f in facts.items()
+             if g == "leaky_relu" and f["off_seen"]]
+    if relu:
+        text += (f"Every ReLU unit that was off on every sample got a gradient of exactly "
+                 f"{max(relu):g}, on both sides: its weights never move again, and with X fixed "
+                 "it stays dead. ")
+    if leaky:
+        text += ("Leaky ReLU does not keep a large step from pushing units below zero, but every "
+                 f"such unit still got a gradient (up to {max(leaky):.1e}, alpha = 0.01 times a "
+                 "ReLU's), so it keeps learning and can come back, slowly. ")
+    return text.rstrip()
 
 
 EXPERIMENT = Experiment(
     name=NAME, section="§3.3", title="Dead ReLUs at a high learning rate, Leaky ReLU beside them",
     question="What fraction of hidden ReLU units output 0 for every sample during training at a "
-             "high learning rate, and does Leaky ReLU avoid it?",
+             "high learning rate, and what does Leaky ReLU change?",
     run=run)

@@ -24,6 +24,7 @@ from compare.experiments.probes import Probe
 from compare.harness import ModelReport, check_model
 from compare.lockstep import StepRecord
 from compare.protocol import ScratchSide
+from compare.tolerances import tolerance
 from scratch.datasets import Dataset
 from torch_ref.models import Net
 
@@ -44,6 +45,7 @@ class Session:
         self.settings = settings
         self.total_steps = total_steps
         self.bar: tqdm | None = None
+        self.runs: dict[str, tuple[float, float, int | None]] = {}   # variant: step err, drift, over
         self._threads = torch.get_num_threads()
 
     def __enter__(self) -> Session:
@@ -83,7 +85,34 @@ class Session:
         if not report.passed:
             raise ExperimentFailed(
                 f"{self.name}, {variant}: the two implementations disagree: {report.diagnosis}")
+        tol = tolerance("float64", "cpu").trajectory
+        t = report.trajectory
+        over = next((i for i, d in enumerate(t.drift) if d > tol), None)
+        self.runs[variant] = (max(t.step_error, default=0.0), max(t.drift, default=0.0), over)
         return report
+
+    def agreement(self) -> str:
+        """How closely the two sides agreed over the session's trained runs, in one or two sentences.
+
+        The step error (one step from a common state) is what the trajectory check judges; the
+        drift compares the two free-running runs, which gradient descent may pull apart by
+        amplifying rounding even while every step agrees (see `compare.lockstep`).
+        """
+        if not self.runs:
+            return ""
+        tol = tolerance("float64", "cpu").trajectory
+        step = max(r[0] for r in self.runs.values())
+        parted = {v: r for v, r in self.runs.items() if r[2] is not None}
+        text = (f"Every step of every run agreed between scratch and torch to {step:.0e} (relative; "
+                f"the trajectory check's bound is {tol:.0e}); ")
+        if not parted:
+            return text + (f"the free-running runs stayed within "
+                           f"{max(r[1] for r in self.runs.values()):.0e} of each other, so every "
+                           "number above is the same on both sides.")
+        runs = ", ".join(f"{v} (from step {r[2]}, largest drift {r[1]:.0e})" for v, r in parted.items())
+        return text + (f"but the free-running runs of {runs} parted: gradient descent amplified "
+                       "rounding differences of the two implementations, so the later numbers of "
+                       "those runs differ between the sides; every other number is the same on both.")
 
     def _tick(self, t: int) -> None:
         if self.bar is not None:
