@@ -5,6 +5,7 @@
     nncompare --scratch-impl mymodule:MyNet --layers 2,4,1
     nncompare experiment --list       the experiments of the notes' claims
     nncompare bench [--quick]         speed and memory of both implementations
+    nncompare --tensorboard           then serve the run's TensorBoard logs (runs/<experiment>/)
 
 Exit codes: 0 every check agrees; 1 a check failed or training diverged;
 2 bad usage (one line on stderr, nothing written); 130 interrupted.
@@ -13,17 +14,20 @@ Exit codes: 0 every check agrees; 1 a check failed or training diverged;
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from compare import plugin, report
+from compare import plugin, report, rundir, tb_server
 from compare.config import MODELS, RunConfig, build_scratch
 from compare.harness import ModelReport, check_model
+from compare.tblog import Cadence, ModelLogger
 from compare.tolerances import tolerance
 from scratch import datasets
 from scratch.errors import InvalidArgument
@@ -90,6 +94,25 @@ def build_parser() -> Parser:
                    help="check your own from-scratch model instead of ours (deep architecture)")
     p.add_argument("--json", default=None, metavar="PATH", help="also write the report as JSON")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    log = p.add_argument_group("TensorBoard logs (runs/<experiment>/<model>/{scratch,torch,diff})")
+    log.add_argument("--logdir", default="runs", help="folder of the experiments (default runs)")
+    log.add_argument("--experiment", default=None, metavar="NAME",
+                     help="this run's folder name (default <dataset>-<YYYYmmdd-HHMMSS>, made "
+                          "unique); an existing one is an error unless --overwrite")
+    log.add_argument("--overwrite", action="store_true",
+                     help="clear the --experiment folder first if it exists")
+    log.add_argument("--log-every", type=int, default=None, metavar="N",
+                     help="scalars every N steps (default iterations/500, at least 1)")
+    log.add_argument("--hist-every", type=int, default=None, metavar="N",
+                     help="weight and gradient histograms every N steps, 0 for none "
+                          "(default iterations/10)")
+    log.add_argument("--image-every", type=int, default=None, metavar="N",
+                     help="decision boundaries of 2-D sets every N steps, 0 for none "
+                          "(default iterations/4)")
+    log.add_argument("--no-log", action="store_true", help="write no TensorBoard logs")
+    log.add_argument("--tensorboard", action="store_true",
+                     help="after the run, serve its logs with TensorBoard on 127.0.0.1 and "
+                          "print the URL (Ctrl-C stops it)")
     return p
 
 
@@ -114,9 +137,30 @@ def environment(cfg: RunConfig) -> dict:
                            "trajectory": tol.trajectory}}
 
 
+def log_plan(args: argparse.Namespace, cfg: RunConfig) -> tuple[rundir.Plan | None, Cadence]:
+    """The checked logging options (nothing is created yet): the folder plan, the cadence."""
+    cadence = Cadence.auto(cfg.iterations, args.log_every, args.hist_every, args.image_every)
+    if args.no_log:
+        for flag, given in (("--experiment", args.experiment is not None),
+                            ("--overwrite", args.overwrite), ("--tensorboard", args.tensorboard)):
+            if given:
+                raise InvalidArgument(f"no-log: {flag} needs the logs that --no-log turns off")
+        return None, cadence
+    return rundir.plan(args.logdir, args.experiment, cfg.dataset, args.overwrite), cadence
+
+
+def log_config(cfg: RunConfig, data: datasets.Dataset) -> dict:
+    """What each model's TensorBoard runs record as config text and hparams."""
+    m = data.X_train.shape[1]
+    return {"dataset": data.name, "m_train": m, "m_test": data.X_test.shape[1],
+            "batch_size": cfg.batch_size or m, "seed": cfg.seed, "dtype": cfg.dtype,
+            "device": str(resolve_device(cfg.device)), "requested": cfg.as_dict()}
+
+
 def run_main(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(argv)
     cfg = config_from(args)
+    plan, cadence = log_plan(args, cfg)
     data = datasets.load(cfg.dataset, seed=cfg.seed)
     jobs: list[tuple[str, object]] = []
     if args.scratch_impl:
@@ -127,27 +171,54 @@ def run_main(argv: Sequence[str]) -> int:
     else:
         jobs = [(kind, build_scratch(kind, cfg, data)) for kind in cfg.models]
     check_training(1.0, cfg.iterations, cfg.batch_size, data.X_train.shape[1])  # before any work
+    experiment = rundir.create(plan) if plan is not None else None   # every check has passed
     bar = tqdm(total=cfg.iterations * len(jobs), desc="training", unit="step",
                disable=True if args.no_progress else None, file=sys.stderr)
     reports: list[ModelReport] = []
+    log_seconds = 0.0
     try:
         for kind, model in jobs:
             bar.set_postfix_str(kind)
-            reports.append(check_model(
-                model, data, lr=cfg.lr_for(kind if kind in MODELS else "deep"),
-                iterations=cfg.iterations, batch_size=cfg.batch_size, seed=cfg.seed,
-                device=cfg.device, activation=cfg.activation, output=cfg.output_for(data),
-                alpha=cfg.alpha, fd_max_entries=cfg.fd_max_entries, name=kind,
-                progress=lambda t: bar.update(1)))
+            lr = cfg.lr_for(kind if kind in MODELS else "deep")
+            logger = (ModelLogger(experiment / kind, kind, data, lr=lr, iterations=cfg.iterations,
+                                  config=log_config(cfg, data), cadence=cadence)
+                      if experiment is not None else None)
+            with logger if logger is not None else contextlib.nullcontext():
+                reports.append(check_model(
+                    model, data, lr=lr,
+                    iterations=cfg.iterations, batch_size=cfg.batch_size, seed=cfg.seed,
+                    device=cfg.device, activation=cfg.activation, output=cfg.output_for(data),
+                    alpha=cfg.alpha, fd_max_entries=cfg.fd_max_entries, name=kind,
+                    on_start=logger.start if logger is not None else None,
+                    on_step=logger.step if logger is not None else None,
+                    progress=lambda t: bar.update(1)))
+                if logger is not None:
+                    logger.finish(reports[-1])
+                    log_seconds += logger.seconds
+    except InvalidArgument:             # bad usage found late (e.g. by the harness): no folder left
+        if experiment is not None:
+            rundir.remove(experiment)
+        raise
+    except KeyboardInterrupt:
+        if experiment is not None:
+            print(f"nncompare: logs so far in {experiment}", file=sys.stderr)
+        raise
     finally:
         bar.close()
     print(report.table(reports))
+    if experiment is not None:
+        print(f"TensorBoard logs in {experiment} ({log_seconds:.1f} s of logging); "
+              f"view them with: tensorboard --logdir {experiment}")
     if args.json:
         meta = {"config": cfg.as_dict(), "environment": environment(cfg),
                 "dataset": {"name": data.name, "n_x": data.n_x, "n_classes": data.n_classes,
-                            "m_train": data.X_train.shape[1], "m_test": data.X_test.shape[1]}}
+                            "m_train": data.X_train.shape[1], "m_test": data.X_test.shape[1]},
+                "logdir": str(experiment) if experiment is not None else None,
+                "logging_seconds": round(log_seconds, 3)}
         report.write_json(args.json, report.to_json(reports, meta))
         print(f"report written to {args.json}")
+    if args.tensorboard and experiment is not None:
+        tb_server.serve(Path(experiment))
     return 0 if all(r.passed for r in reports) else 1
 
 
