@@ -8,6 +8,7 @@ import dataclasses
 import numpy as np
 import pytest
 import torch
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from compare import cli as nncompare
 from compare import errata
@@ -263,3 +264,24 @@ def test_write_docs_holds_each_experiments_table_and_command(tmp_path, capsys):
     assert "| §2.3 | `dL/da = -y/a - (1-y)/(1-a)` |" in text
     assert f"(#{docs.anchor(2, EXPERIMENTS['errata'].title, 'errata')})" in text
     assert "== errata" in capsys.readouterr().out
+
+
+def test_each_run_is_logged_for_both_sides_with_the_experiments_own_quantities(tmp_path):
+    settings = dataclasses.replace(QUICK, logdir=str(tmp_path), overwrite=True)
+    result = zero_init.run(settings)
+    folder = tmp_path / "exp-zero-init"
+    assert result.logs == str(folder)
+    assert sorted(p.name for p in folder.iterdir()) == sorted(zero_init.VARIANTS)
+    for side in SIDES:
+        events = EventAccumulator(str(folder / "constant" / side), size_guidance={"scalars": 0})
+        events.Reload()
+        ranks = events.Scalars("symmetry/w1_rank")
+        assert [e.step for e in ranks] == list(range(zero_init.QUICK.iterations + 1))
+        assert {e.value for e in ranks} == {1.0}
+        assert "loss/train" in events.Tags()["scalars"]
+    assert (folder / "small" / "diff").is_dir()
+
+
+def test_overwrite_needs_the_logs():
+    with pytest.raises(InvalidArgument, match="--overwrite needs the logs"):
+        cli.main(["zero-init", "--no-log", "--overwrite"])

@@ -51,7 +51,7 @@ def run(settings: Settings) -> Result:
             facts[name] = {}
             for g in ACTIVATIONS:
                 net = ShallowNet(data.n_x, cfg.n_h, activation=g, init=cfg.init, seed=settings.seed)
-                report = session.train(net, data, variant=f"{name}/{g}", lr=cfg.lr,
+                report = session.train(net, data, variant=f"{name}-{g}", lr=cfg.lr,
                                        iterations=cfg.iterations)
                 steps = {s: steps_to(report.trajectory.costs[s], cfg.threshold) for s in SIDES}
                 final = finals(report)
@@ -62,7 +62,8 @@ def run(settings: Settings) -> Result:
              f"{cfg.init} init, lr {cfg.lr}, {cfg.iterations} steps of batch gradient descent on "
              f"{' and '.join(cfg.datasets)} (default sizes), seed {settings.seed}; '-' = the "
              f"threshold J <= {cfg.threshold} was never reached")
-    return Result(NAME, setup, [table], f"{conclusion(facts, cfg)} {session.agreement()}", facts)
+    return Result(NAME, setup, [table], f"{conclusion(facts, cfg)} {session.agreement()}", facts,
+                  logs=session.folder)
 
 
 def tanh_beats_sigmoid(f: dict[str, dict]) -> bool:

@@ -31,13 +31,17 @@ class Settings:
     Attributes:
         quick: the small configuration (seconds; what the tests run) instead of the full one.
         seed: seeds the data, the initial parameters and the mini-batch order.
-        logdir: TensorBoard root (runs go to <logdir>/<experiment>/<variant>/...), None for none.
-        progress: show a progress bar on stderr.
+        logdir: TensorBoard root, None for no logs. An experiment's runs go to
+            <logdir>/exp-<name>-<YYYYmmdd-HHMMSS>/<variant>/{scratch,torch,diff} (a new folder
+            every time), or to <logdir>/exp-<name>/... with `overwrite`, which clears it first.
+        overwrite: log to the fixed folder exp-<name>, clearing it first.
+        progress: show a progress bar on stderr (when it is a terminal).
     """
 
     quick: bool = False
     seed: int = 1
     logdir: str | None = None
+    overwrite: bool = False
     progress: bool = False
 
     def __post_init__(self) -> None:
@@ -82,6 +86,7 @@ class Result:
     tables: list[Table]
     conclusion: str                              # written from the measured numbers
     facts: dict = field(default_factory=dict)    # raw numbers, for the tests
+    logs: str | None = None                      # the TensorBoard folder of its runs
     seconds: float = 0.0
 
     def text(self) -> str:
@@ -89,6 +94,8 @@ class Result:
         parts = [f"== {self.name}{took}: {self.setup}"]
         parts += [t.text() for t in self.tables]
         parts.append(self.conclusion)
+        if self.logs:
+            parts.append(f"TensorBoard logs in {self.logs} (tensorboard --logdir {self.logs})")
         return "\n\n".join(parts)
 
 

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from compare.experiments import docs
 from compare.experiments.base import ExperimentFailed, Result, Settings
 from compare.experiments.registry import EXPERIMENTS, get
+from compare.experiments.runner import log_plan
 from scratch.errors import InvalidArgument
 
 
@@ -39,8 +40,10 @@ def build_parser() -> Parser:
                    help="the small configuration (seconds; what the tests run)")
     p.add_argument("--seed", type=int, default=1, help="seed of data, init and batches (default 1)")
     p.add_argument("--logdir", default="runs",
-                   help="TensorBoard root: runs go to LOGDIR/<experiment>/<variant>/{scratch,torch,diff}"
-                        " (default runs)")
+                   help="TensorBoard root: each experiment logs to a new folder "
+                        "LOGDIR/exp-NAME-<time>/<variant>/{scratch,torch,diff} (default runs)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="log to LOGDIR/exp-NAME instead, clearing it first")
     p.add_argument("--no-log", action="store_true", help="write no TensorBoard logs")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--write-docs", default=None, metavar="PATH",
@@ -78,8 +81,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(listing())
         return 0
     names = selected(args.names)
-    settings = Settings(quick=args.quick, seed=args.seed,
-                        logdir=None if args.no_log else args.logdir, progress=not args.no_progress)
+    if args.no_log and args.overwrite:
+        raise InvalidArgument("no-log: --overwrite needs the logs that --no-log turns off")
+    settings = Settings(quick=args.quick, seed=args.seed, logdir=None if args.no_log else args.logdir,
+                        overwrite=args.overwrite, progress=not args.no_progress)
+    for name in names:               # bad log folders are reported before anything runs
+        log_plan(name, settings)
     results: list[Result] = []
     failed: list[str] = []
     start = time.perf_counter()

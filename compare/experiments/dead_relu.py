@@ -45,9 +45,10 @@ class DeadUnits(Probe):
     """Per side: the fraction of hidden units with Z <= 0 on every sample at `states`, and the
     largest gradient entry (dW row or db) of such a unit in the step taken from that state."""
 
-    def __init__(self, X: np.ndarray, states: list[int]) -> None:
+    def __init__(self, X: np.ndarray, states: list[int], every: int = 0) -> None:
         self.X = X                                                   # [n0, m]
         self.states = set(states)
+        self.every = every                                           # also every this many (logs)
         self.fraction: dict[str, dict[int, float]] = {side: {} for side in SIDES}
         self.off_grad = {side: 0.0 for side in SIDES}                # max |grad| of an off unit
         self.off_seen = 0                                            # off units whose grad was read
@@ -61,8 +62,9 @@ class DeadUnits(Probe):
     def step(self, record: StepRecord) -> None:
         if record.step == self._masks_at:             # grads of step t are taken at state t
             self._read_grads(record.grads)
-        if record.step + 1 in self.states:
-            self._measure(record.step + 1)
+        s = record.step + 1
+        if s in self.states or (self.writers is not None and self.every and s % self.every == 0):
+            self._measure(s)
 
     def _measure(self, state: int) -> None:
         values = {"scratch": scratch_layers(self.side, self.X),
@@ -70,7 +72,10 @@ class DeadUnits(Probe):
         L = len(self.side.params) // 2
         for s in SIDES:
             self._masks[s] = [np.all(values[s][f"Z{l}"] <= 0, axis=1) for l in range(1, L)]  # [n_l]
-            self.fraction[s][state] = float(np.mean(np.concatenate(self._masks[s])))
+            share = float(np.mean(np.concatenate(self._masks[s])))
+            if state in self.states:
+                self.fraction[s][state] = share
+            self.emit(s, "dead/off_units", share, state)
         self._masks_at = state
 
     def _read_grads(self, grads: dict[str, dict[str, np.ndarray]]) -> None:
@@ -93,7 +98,7 @@ def run(settings: Settings) -> Result:
     facts: dict[tuple[str, float], dict] = {}
     with Session(NAME, settings, len(cfg.runs) * cfg.iterations) as session:
         for g, lr in cfg.runs:
-            probe = DeadUnits(data.X_train, states)
+            probe = DeadUnits(data.X_train, states, every=max(1, cfg.iterations // 100))
             net = DeepNet(dims, activation=g, init=cfg.init, seed=settings.seed)
             report = session.train(net, data, variant=f"{g}-lr{lr:g}", lr=lr,
                                    iterations=cfg.iterations, probes=[probe])
@@ -107,7 +112,8 @@ def run(settings: Settings) -> Result:
              f"{data.X_train.shape[1]}), {cfg.iterations} steps of batch gradient descent, seed "
              f"{settings.seed}; an 'off' unit has Z <= 0 on every training sample (for ReLU it "
              f"is dead: output 0); the share is over the {sum(cfg.hidden)} hidden units")
-    return Result(NAME, setup, [table], f"{conclusion(facts, cfg)} {session.agreement()}", facts)
+    return Result(NAME, setup, [table], f"{conclusion(facts, cfg)} {session.agreement()}", facts,
+                  logs=session.folder)
 
 
 def conclusion(facts: dict, cfg: Config) -> str:
@@ -119,7 +125,8 @@ def conclusion(facts: dict, cfg: Config) -> str:
     leaky = [f["off_grad"]["scratch"] for (g, _), f in facts.items()
              if g == "leaky_relu" and f["off_seen"]]
     if relu:
-        text += (f"Every ReLU unit that was off on every sample got a gradient of exactly "
+        text += (f"At every reported step, each ReLU unit that was off on every sample got a "
+                 f"gradient of exactly "
                  f"{max(relu):g}, on both sides: its weights never move again, and with X fixed "
                  "it stays dead. ")
     if leaky:

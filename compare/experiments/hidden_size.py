@@ -51,7 +51,8 @@ def run(settings: Settings) -> Result:
              f"on {cfg.dataset} (m_train = {data.X_train.shape[1]}, m_test = "
              f"{data.X_test.shape[1]}), lr {cfg.lr}, {cfg.iterations} steps of batch gradient "
              f"descent, seed {settings.seed}")
-    return Result(NAME, setup, [table], f"{conclusion(facts)} {session.agreement()}", facts)
+    return Result(NAME, setup, [table], f"{conclusion(facts)} {session.agreement()}", facts,
+                  logs=session.folder)
 
 
 def conclusion(facts: dict[int, dict]) -> str:

@@ -87,7 +87,8 @@ def run(settings: Settings) -> Result:
              f"nested training sets drawn from the other {pool.X_train.shape[1]}; "
              + "; ".join(f"{describe(k, cfg)} at lr {lrs[k]}" for k in MODELS)
              + f"; {cfg.iterations} steps of batch gradient descent each, seed {settings.seed}")
-    return Result(NAME, setup, [test, train], f"{conclusion(facts)} {session.agreement()}", facts)
+    return Result(NAME, setup, [test, train], f"{conclusion(facts)} {session.agreement()}", facts,
+                  logs=session.folder)
 
 
 def conclusion(facts: dict[int, dict]) -> str:

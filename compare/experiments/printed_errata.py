@@ -91,7 +91,8 @@ def run(settings: Settings) -> Result:
     setup = (f"Each model of compare.errata (deep nets [2, 5, 3, 1] tanh with Xavier init, shallow "
              f"nets n_h = 4, logistic regression) and its corrected twin through the four checks "
              f"on {cfg.dataset}, {cfg.iterations} lockstep steps at lr {cfg.lr}, seed {settings.seed}")
-    result = Result(NAME, setup, [table], conclusion(facts), {"errata": facts})
+    result = Result(NAME, setup, [table], conclusion(facts), {"errata": facts},
+                    logs=session.folder)
     bad = [f"§{f['erratum'].section} {f['erratum'].printed}" for f in facts
            if not (f["printed_failed"] and f["matches"] and f["corrected_passed"])]
     if bad:

@@ -7,7 +7,8 @@ parameters after it, of both sides). Anything a probe keeps it copies: the recor
 holds live arrays.
 
 State s is the model after s updates: `start` sees state 0, `step` with
-record.step = t sees state t + 1.
+record.step = t sees state t + 1. A probe's own quantities also go to TensorBoard,
+beside the standard tags, through `emit` (at state s, as the logger's steps are).
 """
 
 from __future__ import annotations
@@ -22,7 +23,19 @@ from torch_ref.models import Net
 
 
 class Probe:
-    """Does nothing; subclasses measure something at the start and after each step."""
+    """Does nothing; subclasses measure something at the start and after each step.
+
+    Attributes:
+        writers: {'scratch': SummaryWriter, 'torch': ...} of the run's logger, set by the
+            session while it runs (None without logs).
+    """
+
+    writers: dict | None = None
+
+    def emit(self, side: str, tag: str, value: float, state: int) -> None:
+        """Log `value` as scalar `tag` of `side`'s TensorBoard run at state `state`."""
+        if self.writers is not None:
+            self.writers[side].add_scalar(tag, value, state)
 
     def start(self, side: ScratchSide, reference: Net) -> None:
         """Called once, at state 0, with both models holding the same parameters."""

@@ -96,7 +96,8 @@ def run(settings: Settings) -> Result:
              f"gradient descent, seed {settings.seed}; the gradient of step t is taken at the "
              "parameters after t updates (step 0: at initialization)")
     return Result(NAME, setup, tables,
-                  f"{conclusion(facts, steps, len(dims) - 1)} {session.agreement()}", facts)
+                  f"{conclusion(facts, steps, len(dims) - 1)} {session.agreement()}", facts,
+                  logs=session.folder)
 
 
 def conclusion(facts: dict, steps: list[int], L: int) -> str:

@@ -79,9 +79,13 @@ class Symmetry(Probe):
 
     def _measure(self, state: int, params: dict[str, dict[str, np.ndarray]]) -> None:
         for side in SIDES:
-            self.spread[side] = max(self.spread[side], unit_spread(params[side]))
+            spread = unit_spread(params[side])
+            rank = int(np.linalg.matrix_rank(params[side]["W1"]))        # W1 [n_h, n_x]: cheap
+            self.spread[side] = max(self.spread[side], spread)
             if state in self.states:
-                self.rank[side][state] = int(np.linalg.matrix_rank(params[side]["W1"]))
+                self.rank[side][state] = rank
+            self.emit(side, "symmetry/w1_rank", rank, state)
+            self.emit(side, "symmetry/unit_spread", spread, state)
 
 
 def run(settings: Settings) -> Result:
@@ -107,7 +111,8 @@ def run(settings: Settings) -> Result:
              f"output, on {cfg.dataset} (m_train = {data.X_train.shape[1]}), lr {cfg.lr}, "
              f"{cfg.iterations} steps of batch gradient descent, seed {settings.seed}; 'constant' "
              f"sets every weight to {cfg.constant}, biases start at 0")
-    return Result(NAME, setup, [table], f"{conclusion(facts, cfg)} {session.agreement()}", facts)
+    return Result(NAME, setup, [table], f"{conclusion(facts, cfg)} {session.agreement()}", facts,
+                  logs=session.folder)
 
 
 def conclusion(facts: dict, cfg: Config) -> str:
