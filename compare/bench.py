@@ -1,0 +1,285 @@
+"""`nncompare bench`: speed and memory of both implementations against the machine's limit.
+
+    nncompare bench                    the full run (a few minutes), writes
+                                       docs/benchmarks.json and docs/BENCHMARKS.md
+    nncompare bench --quick            seconds: tiny repetitions, the large config at
+                                       m = 128, writes runs/bench-quick.{json,md}
+    python -m compare.bench --only toy,medium --dtypes float64 --no-jobs
+
+For each configuration and dtype, in one interleaved run (`compare.bench_measure`):
+the time of one full training step (forward, cost, backward, update) of scratch
+(`scratch.train.step`), of torch_ref (`Trainer.step`), of a bare torch loop on the same
+model (zero_grad, forward, loss, backward, step: the floor for our torch code), of
+torch_ref on CUDA where there is a GPU, and of the step's matrix products alone in
+NumPy (its peak at these sizes). Then the peak memory of a scratch step on the large
+configuration, the wall time of the float64 parity suite and the overhead of
+TensorBoard logging on the main job (`compare.bench_jobs`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from threadpoolctl import threadpool_limits
+
+import scratch
+from compare import adapter, bench_jobs, bench_report
+from compare import bench_measure as measure
+from scratch import train as scratch_train
+from scratch.datasets import flower
+from scratch.errors import InvalidArgument
+from scratch.losses import one_hot
+from scratch.spec import DTYPES, check_choice, check_int, suggest
+from torch_ref.models import Net
+from torch_ref.train import Trainer
+
+LR = 0.01          # small enough that hundreds of repeated steps stay finite
+SEED = 0
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """One benchmarked network: `model` is the scratch class ('shallow' or 'deep')."""
+
+    name: str
+    layer_dims: tuple[int, ...]
+    activation: str
+    output: str
+    m: int
+    model: str = "deep"
+
+
+CONFIGS = (
+    BenchConfig("toy", (2, 4, 1), "tanh", "sigmoid", 400, "shallow"),   # the flower set
+    BenchConfig("medium", (784, 128, 64, 10), "relu", "softmax", 256),
+    BenchConfig("large", (1024, 1024, 1024, 1), "relu", "sigmoid", 4096),
+    BenchConfig("deep-narrow", (20, 7, 5, 5, 5, 5, 5, 1), "relu", "sigmoid", 1000),
+)
+QUICK_M = {"large": 64}    # --quick shrinks the batch of the large config
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How long and how often to measure."""
+
+    rounds: int = 7            # interleaved rounds per configuration and dtype
+    budget_s: float = 0.3      # seconds each contender gets per round (at least one call)
+    warmup: int = 2            # untimed calls of each contender first
+    parity_every: int = 1      # run every n-th case of the parity suite
+    parity_iterations: int = bench_jobs.PARITY_ITERATIONS
+    tb_iterations: int | None = None   # main job's steps for the TensorBoard overhead (None: default)
+    tb_repeats: int = 2
+
+
+QUICK = Settings(rounds=2, budget_s=0.005, warmup=1, parity_every=12, parity_iterations=20,
+                 tb_iterations=20, tb_repeats=1)
+
+
+def make_data(cfg: BenchConfig, dtype: str) -> tuple[np.ndarray, np.ndarray]:
+    """X [n0, m] and Y ([1, m] of 0/1 or one-hot [K, m]) in `dtype`: the flower set for
+    the toy config, seeded standard normal samples with random labels otherwise."""
+    if cfg.name == "toy":
+        X, y = flower(cfg.m, seed=SEED)                                   # [2, m], [m]
+        return X.astype(dtype), y[None, :].astype(dtype)                  # [2, m], [1, m]
+    rng = np.random.default_rng(SEED)
+    X = rng.standard_normal((cfg.layer_dims[0], cfg.m)).astype(dtype)     # [n0, m]
+    labels = rng.integers(0, max(cfg.layer_dims[-1], 2), cfg.m)          # [m]
+    if cfg.output == "sigmoid":
+        return X, labels[None, :].astype(dtype)                           # [1, m]
+    return X, one_hot(labels, cfg.layer_dims[-1], dtype)                  # [K, m]
+
+
+def make_scratch(cfg: BenchConfig, dtype: str) -> scratch.Model:
+    if cfg.model == "shallow":
+        n_x, n_h, n_y = cfg.layer_dims
+        return scratch.ShallowNet(n_x, n_h, n_y, activation=cfg.activation, output=cfg.output,
+                                  init="xavier", seed=SEED, dtype=dtype)
+    return scratch.DeepNet(cfg.layer_dims, activation=cfg.activation, output=cfg.output,
+                           init="he", seed=SEED, dtype=dtype)
+
+
+def torch_side(model: scratch.Model, X: np.ndarray, Y: np.ndarray, device: str):
+    """A torch Net with scratch's parameters (copied) and the batch, through the adapter."""
+    net = Net(model.spec, seed=SEED, device=device, dtype=model.dtype.name)
+    adapter.copy_params_to_torch(model.params, net)
+    Xt = adapter.batch_to_torch(X, net.device, net.dtype)                 # [m, n0]
+    yt = adapter.targets_to_torch(Y, model.spec.output, net.device, net.dtype)
+    return net, Xt, yt
+
+
+def contenders(cfg: BenchConfig, dtype: str, cuda: bool) -> dict:
+    """name -> a callable doing one training step (or the step's matrix products)."""
+    X, Y = make_data(cfg, dtype)
+    model = make_scratch(cfg, dtype)
+    ref, Xt, yt = torch_side(model, X, Y, "cpu")
+    trainer = Trainer(ref, LR)
+    bare, Xb, yb = torch_side(model, X, Y, "cpu")
+    optimizer = torch.optim.SGD(bare.parameters(), lr=LR)
+
+    def bare_step() -> None:                     # the floor: nothing but the five calls
+        optimizer.zero_grad()
+        loss = bare.loss_fn(bare(Xb), yb)
+        loss.backward()
+        optimizer.step()
+
+    products = measure.step_products(cfg.layer_dims, cfg.m, np.dtype(dtype))
+    found = {"scratch": lambda: scratch_train.step(model, X, Y, LR),
+             "torch_ref": lambda: trainer.step(Xt, yt),
+             "bare": bare_step,
+             "matmul": measure.matmul_only_step(products)}
+    if cuda:
+        gpu, Xg, yg = torch_side(model, X, Y, "cuda")
+        gpu_trainer = Trainer(gpu, LR)
+
+        def cuda_step() -> None:
+            gpu_trainer.step(Xg, yg)
+            torch.cuda.synchronize()
+
+        found["torch_ref_cuda"] = cuda_step
+    return found
+
+
+def bench_config(cfg: BenchConfig, dtype: str, settings: Settings, cuda: bool) -> dict:
+    """Times, GFLOP/s, fraction of the matmul peak and ratios of one config in one dtype."""
+    timings = measure.interleaved(contenders(cfg, dtype, cuda), settings.rounds,
+                                  settings.budget_s, settings.warmup)
+    flops = measure.matmul_flops(cfg.layer_dims, cfg.m)["total"]
+    peak = flops / timings["matmul"].median / 1e9
+    gflops = {name: flops / t.median / 1e9 for name, t in timings.items()}
+    return {
+        "times": {name: t.as_dict() for name, t in timings.items()},
+        "peak_gflops": peak,
+        "gflops": gflops,
+        "fraction_of_peak": {name: g / peak for name, g in gflops.items() if name != "matmul"},
+        "ratios": {"scratch/torch_ref": measure.ratio(timings["scratch"], timings["torch_ref"]),
+                   "torch_ref/bare": measure.ratio(timings["torch_ref"], timings["bare"]),
+                   "scratch/matmul": measure.ratio(timings["scratch"], timings["matmul"])},
+    }
+
+
+def memory(cfg: BenchConfig) -> dict:
+    """Peak memory of one scratch step on `cfg`, in each dtype."""
+    found = {}
+    for dtype in DTYPES:
+        X, Y = make_data(cfg, dtype)
+        model = make_scratch(cfg, dtype)
+        scratch_train.step(model, X, Y, LR)                   # warm: the same work as measured
+        found[dtype] = measure.scratch_memory(model, X, Y, LR)
+    return {"config": cfg.name, "m": cfg.m, **found}
+
+
+def run(configs: Sequence[BenchConfig], dtypes: Sequence[str], settings: Settings,
+        jobs: bool, quick: bool, log=print) -> dict:
+    """The whole benchmark, as the JSON document."""
+    started = time.time()
+    cuda = torch.cuda.is_available()
+    out = {"schema": 1, "quick": quick, "started": time.strftime("%Y-%m-%d %H:%M:%S %z"),
+           "machine": bench_report.machine(), "settings": asdict(settings), "lr": LR,
+           "cuda": {"available": cuda,
+                    "device": torch.cuda.get_device_name(0) if cuda else None,
+                    "note": "synchronized after every step" if cuda else
+                            "no CUDA device: torch_ref_cuda skipped"},
+           "configs": []}
+    for cfg in configs:
+        entry = {**asdict(cfg), "flops": measure.matmul_flops(cfg.layer_dims, cfg.m), "dtypes": {}}
+        for dtype in dtypes:
+            log(f"bench: {cfg.name} {dtype} ...")
+            entry["dtypes"][dtype] = bench_config(cfg, dtype, settings, cuda)
+        out["configs"].append(entry)
+    large = next((c for c in configs if c.name == "large"), None)
+    if large is not None:
+        log("bench: memory of a scratch step on large ...")
+        out["memory"] = memory(large)
+    if jobs:
+        log("bench: float64 parity suite ...")
+        out["parity_suite"] = bench_jobs.parity_suite(settings.parity_iterations,
+                                                      settings.parity_every)
+        log("bench: TensorBoard logging on the main job ...")
+        out["tensorboard"] = bench_jobs.tensorboard_overhead(settings.tb_iterations,
+                                                             settings.tb_repeats)
+    out["machine"]["loadavg_end"] = bench_report.loadavg()
+    out["seconds"] = time.time() - started
+    out["targets"] = bench_report.targets(out)
+    return out
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse whose usage errors are one-line `InvalidArgument`s (exit 2 in `nncompare`)."""
+
+    def error(self, message: str):  # type: ignore[override]
+        raise InvalidArgument(f"bench: {message}")
+
+
+def build_parser() -> Parser:
+    p = Parser(prog="nncompare bench", description=__doc__.split("\n")[0],
+               formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--quick", action="store_true",
+                   help="seconds, not minutes: tiny repetitions, large at m = 64, a sample of "
+                        "the parity suite, 20-step main jobs (a smoke test; its numbers mean little)")
+    p.add_argument("--only", default=None, metavar="NAMES",
+                   help=f"comma-separated configs (default all: {', '.join(c.name for c in CONFIGS)})")
+    p.add_argument("--dtypes", default=",".join(DTYPES), help="float32,float64 (default both)")
+    p.add_argument("--rounds", type=int, default=None, help="interleaved rounds (default 7)")
+    p.add_argument("--threads", type=int, default=None,
+                   help="torch and NumPy BLAS threads for the run (default: as they are)")
+    p.add_argument("--no-jobs", action="store_true",
+                   help="skip the parity suite and the TensorBoard overhead")
+    p.add_argument("--json", default=None, metavar="PATH",
+                   help="results (default docs/benchmarks.json; runs/bench-quick.json with --quick)")
+    p.add_argument("--markdown", default=None, metavar="PATH",
+                   help="the report (default docs/BENCHMARKS.md; runs/bench-quick.md with --quick)")
+    return p
+
+
+def pick_configs(text: str | None, quick: bool) -> list[BenchConfig]:
+    names = [c.name for c in CONFIGS]
+    wanted = names if text is None else text.replace(" ", "").lower().split(",")
+    for name in wanted:
+        if name not in names:
+            raise InvalidArgument(f"only: unknown config {name!r}{suggest(name, names)}; "
+                                  f"expected some of {', '.join(names)}")
+    chosen = [c for c in CONFIGS if c.name in wanted]
+    if quick:
+        chosen = [BenchConfig(**{**asdict(c), "m": QUICK_M.get(c.name, c.m)}) for c in chosen]
+    return chosen
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    configs = pick_configs(args.only, args.quick)
+    dtypes = [check_choice("dtypes", d, DTYPES) for d in args.dtypes.split(",")]
+    settings = QUICK if args.quick else Settings()
+    if args.rounds is not None:
+        settings = Settings(**{**asdict(settings), "rounds": check_int("rounds", args.rounds, 1)})
+    threads = None if args.threads is None else check_int("threads", args.threads, 1)
+    default_dir = Path("runs") if args.quick else Path("docs")
+    json_path = Path(args.json or default_dir / ("bench-quick.json" if args.quick else "benchmarks.json"))
+    md_path = Path(args.markdown or default_dir / ("bench-quick.md" if args.quick else "BENCHMARKS.md"))
+    if threads is not None:
+        torch.set_num_threads(threads)
+    with threadpool_limits(limits=threads, user_api="blas"):
+        result = run(configs, dtypes, settings, jobs=not args.no_jobs, quick=args.quick,
+                     log=lambda text: print(text, file=sys.stderr))
+    json_path.parent.mkdir(parents=True, exist_ok=True)
+    json_path.write_text(json.dumps(result, indent=1) + "\n")
+    md_path.parent.mkdir(parents=True, exist_ok=True)
+    md_path.write_text(bench_report.markdown(result, json_path))
+    print(bench_report.summary(result))
+    print(f"results written to {json_path} and {md_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except InvalidArgument as exc:
+        print(f"nncompare bench: error: {exc}", file=sys.stderr)
+        sys.exit(2)

@@ -1,0 +1,109 @@
+"""The two whole-job measurements of `nncompare bench`: the float64 parity suite and the
+overhead of TensorBoard logging on the main job.
+
+The parity suite is every model (logistic, shallow, deep) with every hidden activation
+and every init, for both outputs, through `compare.harness.check_model`: all four checks
+(forward and gradient parity at two parameter points, finite differences, lockstep
+training with the trajectory check), in float64 on the CPU, on the flower set.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import tempfile
+import time
+
+from compare import cli
+from compare.config import MODELS, RunConfig, build_scratch
+from compare.harness import check_model
+from scratch import datasets
+from scratch.spec import HIDDEN_ACTIVATIONS, INITS, OUTPUTS
+
+PARITY_ITERATIONS = 200      # lockstep steps of each case of the parity suite
+PARITY_SEED = 1
+
+
+def parity_cases() -> list[dict]:
+    """Every (model, output, init, activation) of the suite; logistic regression has no
+    hidden activation."""
+    cases = []
+    for output in OUTPUTS:
+        for init in INITS:
+            cases.append({"model": "logistic", "output": output, "init": init, "activation": None})
+            for activation in HIDDEN_ACTIVATIONS:
+                for model in MODELS[1:]:
+                    cases.append({"model": model, "output": output, "init": init,
+                                  "activation": activation})
+    return cases
+
+
+def parity_suite(iterations: int = PARITY_ITERATIONS, every: int = 1) -> dict:
+    """Run the suite (every `every`-th case, for a quick run) and time it as a whole.
+
+    The timed part is what a test of the suite would run: building each model and
+    `check_model` (the dataset is loaded once, before the clock starts).
+    """
+    data = datasets.load("flower", seed=PARITY_SEED)
+    cases = parity_cases()[::every]
+    failed = []
+    t0 = time.perf_counter()
+    for case in cases:
+        cfg = RunConfig(models=(case["model"],), activation=case["activation"],
+                        output=case["output"], init=case["init"], iterations=iterations,
+                        seed=PARITY_SEED).validate()
+        model = build_scratch(case["model"], cfg, data)
+        found = check_model(model, data, lr=cfg.lr_for(case["model"]), iterations=iterations,
+                            seed=PARITY_SEED, activation=cfg.activation,
+                            output=cfg.output_for(data), name=case["model"])
+        if not found.passed:
+            failed.append({**case, "diagnosis": found.diagnosis})
+    wall = time.perf_counter() - t0
+    return {"wall_s": wall, "cases": len(cases), "of_cases": len(parity_cases()),
+            "iterations": iterations, "dataset": "flower", "dtype": "float64",
+            "passed": len(cases) - len(failed), "failed": failed}
+
+
+def logging_supported() -> bool:
+    """Whether `nncompare` has TensorBoard logging (compare/tblog.py, issue 4) and --no-log."""
+    try:
+        import compare.tblog  # noqa: F401
+    except ImportError:
+        return False
+    return "--no-log" in cli.build_parser()._option_string_actions
+
+
+def run_main_job(argv: list[str]) -> tuple[float, int]:
+    """Wall seconds and exit code of `nncompare <argv>` in this process, output discarded."""
+    t0 = time.perf_counter()
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        rc = cli.main(["--no-progress", *argv])
+    return time.perf_counter() - t0, rc
+
+
+def tensorboard_overhead(iterations: int | None = None, repeats: int = 2) -> dict:
+    """Wall time of the main job (`nncompare`, default settings) with and without its
+    TensorBoard logs, alternating the two `repeats` times; logs go to a temporary folder.
+
+    `iterations` None is the main job's own default (5000 steps a model).
+    """
+    if not logging_supported():
+        return {"available": False,
+                "reason": "compare/tblog.py and `nncompare --no-log` (issue 4) are not there: "
+                          "this is the hook that measures them once they are"}
+    steps = [] if iterations is None else ["--iterations", str(iterations)]
+    times: dict[str, list[float]] = {"logged": [], "unlogged": []}
+    with tempfile.TemporaryDirectory(prefix="nncompare-bench-") as logdir:
+        for r in range(repeats):
+            order = ("logged", "unlogged") if r % 2 == 0 else ("unlogged", "logged")
+            for kind in order:
+                extra = (["--logdir", logdir, "--experiment", f"bench-{r}"]
+                         if kind == "logged" else ["--no-log"])
+                wall, rc = run_main_job([*steps, *extra])
+                if rc != 0:
+                    return {"available": False, "reason": f"the main job exited with {rc} ({kind})"}
+                times[kind].append(wall)
+    logged, unlogged = min(times["logged"]), min(times["unlogged"])
+    return {"available": True, "iterations": iterations or RunConfig().iterations,
+            "repeats": repeats, "logged_s": times["logged"], "unlogged_s": times["unlogged"],
+            "ratio": logged / unlogged}

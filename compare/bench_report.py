@@ -1,0 +1,282 @@
+"""The machine `nncompare bench` ran on, the targets of issue 6, and the generated report
+(docs/BENCHMARKS.md) and one-screen summary."""
+
+from __future__ import annotations
+
+import os
+import platform
+import re
+from pathlib import Path
+
+import numpy as np
+import torch
+from threadpoolctl import threadpool_info
+
+# (what, config, bound, op): ratios measured in one run, never absolute times
+STEP_TARGETS = (("scratch/torch_ref", "toy", 0.35), ("scratch/torch_ref", "medium", 0.85),
+                ("scratch/torch_ref", "large", 1.0))
+PEAK_TARGET = 0.80          # scratch on large, fraction of NumPy's matmul peak
+LOOP_TARGET = 1.10          # torch_ref / bare, every config
+MEMORY_TARGET = 1.5         # scratch peak / minimum, large
+LOGGING_TARGET = 1.15       # logged / unlogged main job
+PARITY_TARGET_S = 15.0      # float64 parity suite, seconds
+
+
+def _read(path: str) -> str:
+    try:
+        return Path(path).read_text()
+    except OSError:
+        return ""
+
+
+def loadavg() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
+
+
+def numpy_blas() -> dict:
+    """NumPy's BLAS library, version, kernel architecture and threads (threadpoolctl)."""
+    for lib in threadpool_info():
+        if lib.get("user_api") == "blas" and "numpy" in lib.get("filepath", ""):
+            return {k: lib.get(k) for k in ("internal_api", "version", "architecture",
+                                            "num_threads", "threading_layer")}
+    found = [lib for lib in threadpool_info() if lib.get("user_api") == "blas"]
+    return {k: found[0].get(k) for k in ("internal_api", "version", "num_threads")} if found else {}
+
+
+def torch_blas() -> str:
+    """'mkl, CPU capability AVX512' from torch's build configuration."""
+    config = torch.__config__.show()
+    blas = re.search(r"BLAS_INFO=(\w+)", config)
+    cap = re.search(r"CPU capability usage: (\w+)", config)
+    return ", ".join(x for x in (blas and blas.group(1), cap and f"CPU capability {cap.group(1)}") if x)
+
+
+def machine() -> dict:
+    """CPU model, cores, memory, versions, BLAS libraries and thread counts."""
+    cpuinfo = _read("/proc/cpuinfo")
+    model = re.search(r"model name\s*:\s*(.*)", cpuinfo)
+    flags = re.search(r"flags\s*:\s*(.*)", cpuinfo)
+    mem = re.search(r"MemTotal:\s*(\d+) kB", _read("/proc/meminfo"))
+    simd = [f for f in ("avx2", "fma", "avx512f") if flags and f in flags.group(1).split()]
+    return {
+        "cpu": model.group(1).strip() if model else platform.processor() or platform.machine(),
+        "simd": simd,
+        "logical_cores": os.cpu_count(),
+        "usable_cores": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None,
+        "memory_gib": round(int(mem.group(1)) / 2**20, 1) if mem else None,
+        "os": platform.platform(),
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "numpy_blas": numpy_blas(),
+        "torch": torch.__version__,
+        "torch_blas": torch_blas(),
+        "torch_threads": torch.get_num_threads(),
+        "torch_interop_threads": torch.get_num_interop_threads(),
+        "loadavg_start": loadavg(),
+    }
+
+
+def _target(name: str, config: str, dtype: str, value: float | None, bound: float,
+            op: str) -> dict:
+    met = None if value is None else (value <= bound if op == "<=" else
+                                      value >= bound if op == ">=" else value < bound)
+    return {"target": name, "config": config, "dtype": dtype, "value": value, "op": op,
+            "bound": bound, "met": met}
+
+
+def targets(result: dict) -> list[dict]:
+    """Every target of the issue against this run's numbers (met None: not measured)."""
+    found = []
+    configs = {c["name"]: c for c in result["configs"]}
+    for what, name, bound in STEP_TARGETS:
+        for dtype, d in configs.get(name, {}).get("dtypes", {}).items():
+            found.append(_target(what, name, dtype, d["ratios"][what]["median"], bound, "<="))
+    for dtype, d in configs.get("large", {}).get("dtypes", {}).items():
+        found.append(_target("scratch fraction of matmul peak", "large", dtype,
+                             d["fraction_of_peak"]["scratch"], PEAK_TARGET, ">="))
+    for name, c in configs.items():
+        for dtype, d in c["dtypes"].items():
+            found.append(_target("torch_ref/bare", name, dtype,
+                                 d["ratios"]["torch_ref/bare"]["median"], LOOP_TARGET, "<="))
+    for dtype in ("float32", "float64"):
+        mem = result.get("memory", {}).get(dtype)
+        if mem:
+            found.append(_target("scratch peak memory / minimum", "large", dtype, mem["ratio"],
+                                 MEMORY_TARGET, "<="))
+    tb = result.get("tensorboard")
+    if tb is not None:
+        found.append(_target("logged/unlogged main job", "main job", "float64",
+                             tb.get("ratio"), LOGGING_TARGET, "<="))
+    suite = result.get("parity_suite")
+    if suite is not None:
+        whole = suite["cases"] == suite["of_cases"]
+        found.append(_target("float64 parity suite seconds", "all models", "float64",
+                             suite["wall_s"] if whole else None, PARITY_TARGET_S, "<"))
+    return found
+
+
+def _ms(t: dict | None) -> str:
+    if t is None:
+        return "-"
+    return f"{t['median_s'] * 1e3:.3g} [{t['min_s'] * 1e3:.3g}-{t['max_s'] * 1e3:.3g}]"
+
+
+def _ratio(r: dict) -> str:
+    return f"{r['median']:.2f} ({r['rounds_min']:.2f}-{r['rounds_max']:.2f})"
+
+
+def _value(t: dict) -> str:
+    v = t["value"]
+    if v is None:
+        return "not measured"
+    if "fraction" in t["target"]:
+        return f"{v:.0%}"
+    return f"{v:.1f} s" if "seconds" in t["target"] else f"{v:.2f}"
+
+
+def _bound(t: dict) -> str:
+    b = f"{t['bound']:.0%}" if "fraction" in t["target"] else f"{t['bound']:g}"
+    return f"{t['op']} {b}"
+
+
+def target_lines(result: dict) -> list[str]:
+    lines = ["| target | config | dtype | measured | bound | met |", "|---|---|---|---|---|---|"]
+    for t in result["targets"]:
+        met = {True: "yes", False: "**no**", None: "-"}[t["met"]]
+        lines.append(f"| {t['target']} | {t['config']} | {t['dtype']} | {_value(t)} | "
+                     f"{_bound(t)} | {met} |")
+    return lines
+
+
+def step_lines(result: dict, dtype: str) -> list[str]:
+    cuda = result["cuda"]["available"]
+    head = ["config", "scratch ms", "torch_ref ms", "bare ms", "matmul only ms"]
+    head += ["torch_ref cuda ms"] if cuda else []
+    head += ["scratch/torch_ref", "torch_ref/bare", "GFLOP", "peak GFLOP/s", "scratch % peak",
+             "torch_ref % peak"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for c in result["configs"]:
+        d = c["dtypes"].get(dtype)
+        if d is None:
+            continue
+        t = d["times"]
+        row = [f"{c['name']} {list(c['layer_dims'])} m={c['m']}", _ms(t["scratch"]),
+               _ms(t["torch_ref"]), _ms(t["bare"]), _ms(t["matmul"])]
+        row += [_ms(t.get("torch_ref_cuda"))] if cuda else []
+        frac = d["fraction_of_peak"]
+        row += [_ratio(d["ratios"]["scratch/torch_ref"]), _ratio(d["ratios"]["torch_ref/bare"]),
+                f"{c['flops']['total'] / 1e9:.3g}", f"{d['peak_gflops']:.3g}",
+                f"{frac['scratch']:.1%}", f"{frac['torch_ref']:.1%}"]
+        lines.append("| " + " | ".join(row) + " |")
+    return lines
+
+
+def _mib(n: int) -> str:
+    return f"{n / 2**20:.1f} MiB"
+
+
+def memory_lines(result: dict) -> list[str]:
+    mem = result.get("memory")
+    if not mem:
+        return ["Not measured (the large config was not run)."]
+    lines = [f"One `scratch.train.step` on `large` (m = {mem['m']}), measured with tracemalloc.",
+             "", "| dtype | peak | minimum | peak / minimum | params | grads | caches Z, A | "
+             "floor with A only |", "|---|---|---|---|---|---|---|---|"]
+    for dtype in ("float32", "float64"):
+        m = mem.get(dtype)
+        if m:
+            lines.append(f"| {dtype} | {_mib(m['peak_bytes'])} | {_mib(m['minimum_bytes'])} | "
+                         f"{m['ratio']:.2f} | {_mib(m['params_bytes'])} | {_mib(m['grads_bytes'])} | "
+                         f"{_mib(m['caches_bytes'])} | {_mib(m['floor_A_only_bytes'])} |")
+    return lines
+
+
+def jobs_lines(result: dict) -> list[str]:
+    lines = []
+    suite = result.get("parity_suite")
+    if suite:
+        failed = ", ".join(f"{f['model']}/{f['output']}/{f['init']}/{f['activation']}"
+                           for f in suite["failed"]) or "none"
+        lines += ["### float64 parity suite", "",
+                  f"{suite['cases']} of {suite['of_cases']} cases (model x output x init x hidden "
+                  f"activation) through `check_model`, {suite['iterations']} lockstep steps each, "
+                  f"on {suite['dataset']}: **{suite['wall_s']:.1f} s** wall; "
+                  f"{suite['passed']} passed; failed: {failed}.", ""]
+    tb = result.get("tensorboard")
+    if tb:
+        lines += ["### TensorBoard logging on the main job", ""]
+        if tb["available"]:
+            lines += [f"`nncompare` ({tb['iterations']} steps a model, default log cadence) against "
+                      f"`nncompare --no-log`, alternated {tb['repeats']} times, best of each: "
+                      f"logged {min(tb['logged_s']):.2f} s, unlogged {min(tb['unlogged_s']):.2f} s, "
+                      f"**ratio {tb['ratio']:.3f}**.", ""]
+        else:
+            lines += [f"Not measured: {tb['reason']}.", ""]
+    return lines or ["Not run (`--no-jobs`)."]
+
+
+def machine_lines(mc: dict, result: dict) -> list[str]:
+    blas = mc["numpy_blas"]
+    rows = [("CPU", f"{mc['cpu']} ({', '.join(mc['simd'])})"),
+            ("cores", f"{mc['logical_cores']} logical, {mc['usable_cores']} usable"),
+            ("memory", f"{mc['memory_gib']} GiB"), ("OS", mc["os"]), ("Python", mc["python"]),
+            ("NumPy", f"{mc['numpy']}, BLAS {blas.get('internal_api')} {blas.get('version')} "
+                      f"({blas.get('architecture')}), {blas.get('num_threads')} threads"),
+            ("PyTorch", f"{mc['torch']}, BLAS {mc['torch_blas']}, {mc['torch_threads']} intra-op "
+                        f"threads, {mc['torch_interop_threads']} inter-op"),
+            ("CUDA", result["cuda"]["device"] or result["cuda"]["note"]),
+            ("load average", f"{mc['loadavg_start']} at the start, {mc.get('loadavg_end')} at the end")]
+    return ["| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows]
+
+
+METHOD = """\
+- One step is forward, cost, backward and update on the whole batch: `scratch.train.step`,
+  `torch_ref.train.Trainer.step`, and the bare loop `optimizer.zero_grad(); loss =
+  loss_fn(model(X), y); loss.backward(); optimizer.step()` on another copy of the same model.
+  All three start from the same parameters (copied through `compare.adapter`), lr = {lr}.
+- Interleaved: {rounds} rounds; in each, every contender runs about {budget} s of steps
+  (at least one), in an order that rotates from round to round, after {warmup} untimed
+  warm-up steps. Times are per step: median [min-max] over all steps; a ratio is
+  median / median, with the range of the per-round ratios in brackets.
+- "matmul only" runs just the step's matrix products, with the same shapes and layouts
+  (transposed views where the code uses them), into preallocated outputs: NumPy's peak
+  at these sizes, measured in the same rounds. FLOPs are exact: 2 n[l] n[l-1] m for each
+  Z[l] and dW[l], and for each dA[l-1] with l >= 2. "% peak" is (FLOPs / step time) /
+  peak, i.e. matmul-only time / step time.
+- Memory: the minimum is parameters + gradients + the caches Z[l] and A[l] of every layer
+  (the harness compares both); "floor with A only" is what a ReLU-only design keeping
+  A[l] alone would need.
+"""
+
+
+def markdown(result: dict, json_path: Path) -> str:
+    """docs/BENCHMARKS.md: generated, every number from `result`."""
+    s = result["settings"]
+    quick = " **(--quick: a smoke test, the numbers mean little)**" if result["quick"] else ""
+    lines = ["# Benchmarks", "",
+             f"Generated by `nncompare bench{' --quick' if result['quick'] else ''}` on "
+             f"{result['started']} in {result['seconds']:.0f} s{quick}; every number below is "
+             f"in `{json_path.as_posix()}`. Do not edit by hand: rerun the command.", "",
+             "## Machine", "", *machine_lines(result["machine"], result), "",
+             "## Targets (issue 6)", "", *target_lines(result), ""]
+    for dtype in ("float32", "float64"):
+        if any(dtype in c["dtypes"] for c in result["configs"]):
+            lines += [f"## One training step, {dtype}", "", *step_lines(result, dtype), ""]
+    lines += ["## Memory", "", *memory_lines(result), "", "## Whole jobs", "",
+              *jobs_lines(result), "## How it is measured", "",
+              METHOD.format(lr=result["lr"], rounds=s["rounds"], budget=s["budget_s"],
+                            warmup=s["warmup"])]
+    return "\n".join(lines)
+
+
+def summary(result: dict) -> str:
+    """The targets, one line each, for the terminal."""
+    lines = []
+    for t in result["targets"]:
+        met = {True: "met", False: "MISSED", None: "-"}[t["met"]]
+        lines.append(f"{met:>6}  {t['target']} [{t['config']}, {t['dtype']}]: {_value(t)} "
+                     f"(target {_bound(t)})")
+    return "\n".join(lines)

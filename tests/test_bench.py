@@ -1,0 +1,168 @@
+"""nncompare bench: the quick run as a smoke test, the FLOP counts, the memory minimum, usage
+errors. No timing is asserted anywhere: only structure, and that numbers are finite and > 0."""
+
+import json
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import scratch
+from compare import bench, bench_jobs, bench_measure, bench_report, cli
+from scratch.errors import InvalidArgument
+
+
+def positive(x) -> bool:
+    return isinstance(x, (int, float)) and math.isfinite(x) and x > 0
+
+
+@pytest.fixture(scope="module")
+def quick(tmp_path_factory):
+    """One `nncompare bench --quick` run, written to a temporary folder."""
+    out = tmp_path_factory.mktemp("bench")
+    paths = out / "bench.json", out / "BENCHMARKS.md"
+    rc = cli.main(["bench", "--quick", "--json", str(paths[0]), "--markdown", str(paths[1])])
+    return rc, json.loads(paths[0].read_text()), paths[1].read_text()
+
+
+def test_quick_run_writes_every_config_dtype_and_contender(quick):
+    rc, result, _ = quick
+    assert rc == 0 and result["quick"] is True
+    assert [c["name"] for c in result["configs"]] == ["toy", "medium", "large", "deep-narrow"]
+    for c in result["configs"]:
+        assert set(c["dtypes"]) == {"float32", "float64"}
+        for d in c["dtypes"].values():
+            assert {"scratch", "torch_ref", "bare", "matmul"} <= set(d["times"])
+            for t in d["times"].values():
+                assert t["n"] >= t["rounds"] >= 1
+                assert all(positive(t[k]) for k in ("median_s", "min_s", "max_s"))
+                assert t["min_s"] <= t["median_s"] <= t["max_s"]
+            assert positive(d["peak_gflops"])
+            assert all(positive(f) for f in d["fraction_of_peak"].values())
+            for r in d["ratios"].values():
+                assert positive(r["median"]) and r["rounds_min"] <= r["rounds_max"]
+
+
+def test_quick_run_reports_machine_threads_memory_and_jobs(quick):
+    _, result, _ = quick
+    mc = result["machine"]
+    assert mc["cpu"] and mc["logical_cores"] >= 1 and mc["torch_threads"] >= 1
+    assert mc["numpy_blas"].get("num_threads", 0) >= 1
+    assert result["cuda"]["available"] is False or "torch_ref_cuda" in \
+        result["configs"][0]["dtypes"]["float64"]["times"]
+    for dtype in ("float32", "float64"):
+        mem = result["memory"][dtype]
+        assert mem["peak_bytes"] >= mem["minimum_bytes"] > 0
+    suite = result["parity_suite"]
+    assert 0 < suite["cases"] < suite["of_cases"] == len(bench_jobs.parity_cases())
+    assert suite["passed"] == suite["cases"] and positive(suite["wall_s"])
+    tb = result["tensorboard"]
+    assert tb["available"] is False or positive(tb["ratio"])
+
+
+def test_quick_run_checks_every_target_and_writes_the_report(quick):
+    _, result, md = quick
+    names = {t["target"] for t in result["targets"]}
+    assert names >= {"scratch/torch_ref", "scratch fraction of matmul peak", "torch_ref/bare",
+                     "scratch peak memory / minimum", "float64 parity suite seconds"}
+    assert all(t["met"] in (True, False, None) for t in result["targets"])
+    suite_target = next(t for t in result["targets"] if "parity" in t["target"])
+    assert suite_target["met"] is None          # a sample of the suite says nothing of 15 s
+    for heading in ("# Benchmarks", "## Machine", "## Targets (issue 6)", "## Memory",
+                    "## One training step, float32", "## One training step, float64"):
+        assert heading in md
+    assert result["machine"]["cpu"] in md and "deep-narrow" in md
+
+
+def test_flop_count_is_exact_for_the_toy_net():
+    # forward 2 * 400 * (4*2 + 1*4); dW the same; dA[1] = W2^T dZ2 only: 2 * 400 * 1*4
+    assert bench_measure.matmul_flops([2, 4, 1], 400) == {
+        "forward": 9600, "backward_dW": 9600, "backward_dA": 3200, "total": 22400}
+
+
+def test_flop_count_matches_the_products_of_a_step():
+    dims, m = (5, 4, 3, 2), 6
+    products = bench_measure.step_products(dims, m, np.dtype("float64"))
+    assert len(products) == 3 + 3 + 2                   # Z[l], dW[l], dA[l-1] for l >= 2
+    flops = sum(2 * a.shape[0] * a.shape[1] * b.shape[1] for a, b, _ in products)
+    assert flops == bench_measure.matmul_flops(dims, m)["total"]
+    for a, b, out in products:
+        assert out.shape == (a.shape[0], b.shape[1])
+
+
+def test_large_config_flops_by_hand():
+    n, m = 1024, 4096
+    per_layer = [2 * n * n * m, 2 * n * n * m, 2 * 1 * n * m]
+    total = bench_measure.matmul_flops([n, n, n, 1], m)["total"]
+    assert total == 2 * sum(per_layer) + per_layer[1] + per_layer[2]
+
+
+def test_memory_minimum_is_params_grads_and_caches():
+    model = scratch.DeepNet([3, 5, 2, 1], activation="tanh")
+    X = np.random.default_rng(0).standard_normal((3, 7))
+    Y = (X[:1] > 0).astype(np.float64)
+    mem = bench_measure.scratch_memory(model, X, Y, 0.1)
+    params = (5 * 3 + 5) + (2 * 5 + 2) + (1 * 2 + 1)            # 35 entries
+    caches = 2 * (5 + 2 + 1) * 7                                 # Z[l] and A[l], [n_l, m]
+    assert mem["params_bytes"] == mem["grads_bytes"] == 8 * params
+    assert mem["minimum_bytes"] == 8 * (2 * params + caches)
+    assert mem["floor_A_only_bytes"] == 8 * (2 * params + caches // 2)
+    assert mem["peak_bytes"] >= mem["minimum_bytes"]             # all are held at the end
+
+
+def test_interleaved_gives_every_contender_every_round():
+    calls = {"a": 0, "b": 0}
+
+    def bump(name):
+        def f():
+            calls[name] += 1
+        return f
+
+    timings = bench_measure.interleaved({"a": bump("a"), "b": bump("b")}, rounds=3,
+                                        budget_s=1e-4, warmup=1, max_calls=5)
+    for name, t in timings.items():
+        assert len(t.round_medians) == 3 and 3 <= len(t.samples) <= 15
+        assert calls[name] == len(t.samples) + 1
+    r = bench_measure.ratio(timings["a"], timings["b"])
+    assert positive(r["median"]) and r["rounds_min"] <= r["rounds_max"]
+
+
+def test_targets_compare_each_value_with_its_bound():
+    d = {"ratios": {"scratch/torch_ref": {"median": 0.5}, "torch_ref/bare": {"median": 1.2}},
+         "fraction_of_peak": {"scratch": 0.9}}
+    result = {"configs": [{"name": "large", "dtypes": {"float64": d}}],
+              "memory": {"float64": {"ratio": 1.4}}, "tensorboard": {"ratio": None},
+              "parity_suite": {"cases": 72, "of_cases": 72, "wall_s": 16.0}}
+    found = {(t["target"], t["dtype"]): t["met"] for t in bench_report.targets(result)}
+    assert found == {("scratch/torch_ref", "float64"): True,
+                     ("scratch fraction of matmul peak", "float64"): True,
+                     ("torch_ref/bare", "float64"): False,
+                     ("scratch peak memory / minimum", "float64"): True,
+                     ("logged/unlogged main job", "float64"): None,
+                     ("float64 parity suite seconds", "float64"): False}
+
+
+def test_parity_suite_covers_every_model_output_init_and_activation():
+    cases = bench_jobs.parity_cases()
+    assert len(cases) == 2 * 4 * (1 + 4 * 2)
+    assert len({tuple(c.values()) for c in cases}) == len(cases)
+    assert {c["model"] for c in cases} == {"logistic", "shallow", "deep"}
+
+
+@pytest.mark.parametrize("argv", [["--only", "huge"], ["--dtypes", "float16"], ["--rounds", "0"],
+                                  ["--threads", "0"], ["--bogus"]])
+def test_bad_usage_is_one_line_and_exit_2(argv, capsys):
+    with pytest.raises(InvalidArgument):
+        bench.main(argv)
+    assert cli.main(["bench", *argv]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("nncompare: error:") and "\n" not in err
+
+
+@pytest.mark.slow
+def test_python_dash_m_reports_bad_usage():
+    run = subprocess.run([sys.executable, "-m", "compare.bench", "--only", "huge"],
+                         capture_output=True, text=True, timeout=120)
+    assert run.returncode == 2 and "only: unknown config 'huge'" in run.stderr
