@@ -30,43 +30,47 @@ def parse(name: str) -> tuple[str, int | None]:
     return match["quantity"] + (layer or ""), (int(layer) if layer else None)
 
 
-def first_divergence(checks: dict[str, CheckResult]) -> dict | None:
-    """{check, quantity, layer, where, step, index, rel_err, message} of the first failure, or None."""
+def _first_failure(checks: dict[str, CheckResult]) -> tuple[str, CheckResult] | None:
+    """The first check, in ORDER, that failed (a comparison or an error), and its result."""
     for check in ORDER:
         result = checks.get(check)
-        if result is None:
-            continue
-        c = result.first_divergence
-        if c is None and result.error:
-            return {"check": check, "quantity": None, "layer": None, "where": None,
-                    "step": None, "index": None, "rel_err": None, "message": result.error}
-        if c is not None:
-            quantity, layer = parse(c.name)
-            return {"check": check, "quantity": quantity, "layer": layer,
-                    "where": c.where or None, "step": c.step,
-                    "index": list(c.index) if c.index is not None else None,
-                    "rel_err": c.rel_err if math.isfinite(c.rel_err) else None,
-                    "message": c.describe()}
+        if result is not None and (result.first_divergence is not None or result.error):
+            return check, result
     return None
+
+
+def first_divergence(checks: dict[str, CheckResult]) -> dict | None:
+    """{check, quantity, layer, where, step, index, rel_err, message} of the first failure, or None."""
+    failure = _first_failure(checks)
+    if failure is None:
+        return None
+    check, result = failure
+    c = result.first_divergence
+    if c is None:
+        return {"check": check, "quantity": None, "layer": None, "where": None,
+                "step": None, "index": None, "rel_err": None, "message": result.error}
+    quantity, layer = parse(c.name)
+    return {"check": check, "quantity": quantity, "layer": layer,
+            "where": c.where or None, "step": c.step,
+            "index": list(c.index) if c.index is not None else None,
+            "rel_err": c.rel_err if math.isfinite(c.rel_err) else None,
+            "message": c.describe()}
 
 
 def diagnose(checks: dict[str, CheckResult], error: str = "") -> str:
     """One line: what agrees, then the first quantity that differs and what follows from it."""
-    parts: list[str] = []
-    for check in ORDER:
-        result = checks.get(check)
-        if result is None:
-            continue
-        bad = result.first_divergence
-        if bad is None and result.error:
-            parts.append(f"{LABEL[check]}: {result.error}")
-            return "; ".join(parts)
+    failure = _first_failure(checks)
+    failed = failure[0] if failure else None
+    parts = [f"{LABEL[c]} ok" for c in ORDER[:ORDER.index(failed) if failed else len(ORDER)]
+             if c in checks]
+    if failure is not None:
+        check, bad = failure[0], failure[1].first_divergence
         if bad is None:
-            parts.append(f"{LABEL[check]} ok")
-            continue
-        position = result.comparisons.index(bad)
-        before = [c.name for c in result.comparisons[:position] if c.where == bad.where]
-        later = [c for c in result.comparisons[position + 1:] if not c.passed]
+            return "; ".join([*parts, f"{LABEL[check]}: {failure[1].error}"])
+        comparisons = failure[1].comparisons
+        position = comparisons.index(bad)
+        before = [c.name for c in comparisons[:position] if c.where == bad.where]
+        later = [c for c in comparisons[position + 1:] if not c.passed]
         if check != "gradients":
             parts.append(LABEL[check] + ":")
         if before and check in ("forward", "gradients"):
