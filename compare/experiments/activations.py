@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from compare.experiments.base import SIDES, Experiment, Result, Settings, Table, finals, fmt, pair
+from compare.experiments.base import SIDES, Experiment, Result, Settings, Table, finals, pair
 from compare.experiments.runner import Session
 from scratch import datasets
 from scratch.shallow import ShallowNet
@@ -32,6 +32,10 @@ class Config:
 
 FULL = Config()
 QUICK = Config(iterations=150, threshold=0.5)
+
+
+def steps_text(steps: int | None, iterations: int) -> str:
+    return f"never (in {iterations} steps)" if steps is None else f"{steps} steps"
 
 
 def steps_to(costs: list[float], threshold: float) -> int | None:
@@ -81,8 +85,9 @@ def conclusion(facts: dict[str, dict[str, dict]], cfg: Config) -> str:
                                                   f[g]["steps"]["scratch"] or 0,
                                                   f[g]["cost"]["scratch"]))
         parts.append(
-            f"On {name}, tanh reached J <= {cfg.threshold} in {fmt(f['tanh']['steps']['scratch'], 'd')} "
-            f"steps against sigmoid's {fmt(f['sigmoid']['steps']['scratch'], 'd')} and ended at "
+            f"On {name}, tanh reached J <= {cfg.threshold} in "
+            f"{steps_text(f['tanh']['steps']['scratch'], cfg.iterations)}, sigmoid "
+            f"{steps_text(f['sigmoid']['steps']['scratch'], cfg.iterations)}; tanh ended at "
             f"J = {f['tanh']['cost']['scratch']:.3f} against {f['sigmoid']['cost']['scratch']:.3f} "
             f"(test accuracy {f['tanh']['test']['scratch']:.3f} against "
             f"{f['sigmoid']['test']['scratch']:.3f}); the fastest was {fastest}.")

@@ -106,7 +106,8 @@ def run(settings: Settings) -> Result:
             facts[(g, lr)] = {"fraction": probe.fraction, "off_grad": probe.off_grad,
                               "off_seen": probe.off_seen, **final}
             shares = [{s: probe.fraction[s][t] for s in SIDES} for t in states]
-            table.add(g, f"{lr:g}", *(pair(f, ".2f") for f in shares), pair(probe.off_grad, ".1e"),
+            off_grad = pair(probe.off_grad, ".1e") if probe.off_seen else "- (no unit was off)"
+            table.add(g, f"{lr:g}", *(pair(f, ".2f") for f in shares), off_grad,
                       pair(final["cost"], ".4f"), pair(final["test"]))
     setup = (f"DeepNet {dims}, {cfg.init} init, sigmoid output, on {cfg.dataset} (m_train = "
              f"{data.X_train.shape[1]}), {cfg.iterations} steps of batch gradient descent, seed "

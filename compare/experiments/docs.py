@@ -28,9 +28,11 @@ which starts scratch (NumPy) and torch from the same copied parameters, checks
 forward values, gradients and finite differences, trains both in lockstep and
 checks every step (the trajectory check). An experiment stops with an error if
 any check fails, so every number here is backed by two independent
-implementations. Cells read `scratch / torch`; they agree in every table.
-TensorBoard logs of every run go to `runs/<experiment>/<variant>/{scratch,torch,diff}`
-(`tensorboard --logdir runs`)."""
+implementations. Cells read `scratch / torch`; each conclusion ends with how
+closely the two agreed, step by step and over the whole run. Every run is also
+logged to TensorBoard, in `runs/exp-<name>-<time>/<variant>/{scratch,torch,diff}`
+(`runs/exp-<name>/...` with `--overwrite`; `--no-log` for none):
+`tensorboard --logdir runs`."""
 
 
 def environment() -> str:

@@ -38,6 +38,14 @@ FD_ENTRIES = 200   # finite differences check a seeded sample of this many entri
 SHOWN = 1e-4       # a drift below this is invisible in the tables (3 to 4 significant digits)
 
 
+def cadence(iterations: int) -> Cadence:
+    """Lighter than nncompare's: ~100 points a chart, ~10 histograms, 3 decision boundaries
+    (start, middle, end), since an experiment logs dozens of runs (each state logged costs a
+    forward pass of each side on both splits)."""
+    return Cadence.auto(iterations, scalars=max(1, iterations // 100),
+                        images=max(1, iterations // 2))
+
+
 def log_plan(name: str, settings: Settings) -> rundir.Plan | None:
     """Where the experiment `name` will log (checked, nothing created), or None without logs."""
     if settings.logdir is None:
@@ -160,7 +168,7 @@ class Session:
                   "m_train": data.X_train.shape[1], "m_test": data.X_test.shape[1],
                   "seed": self.settings.seed, "quick": self.settings.quick}
         return ModelLogger(self.logs / variant, variant, data, lr=lr, iterations=iterations,
-                           config=config, cadence=Cadence.auto(iterations))
+                           config=config, cadence=cadence(iterations))
 
     @property
     def folder(self) -> str | None:

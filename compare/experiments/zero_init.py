@@ -116,7 +116,7 @@ def run(settings: Settings) -> Result:
 
 
 def conclusion(facts: dict, cfg: Config) -> str:
-    tied = [v for v in ("zeros", "constant")
+    tied = [f"{v} init" for v in ("zeros", "constant")
             if max(facts[v]["spread"].values()) <= SYMMETRY_TOL]
     small = facts["small"]
     worst = max(max(facts[v]["spread"].values()) for v in ("zeros", "constant"))
@@ -124,7 +124,8 @@ def conclusion(facts: dict, cfg: Config) -> str:
     chance = ("near chance (0.5): the network draws a straight boundary through concentric "
               "classes" if all(abs(a - 0.5) <= 0.1 for a in tied_acc) else "(chance is 0.5)")
     lines = [
-        f"{' and '.join(tied) or 'Neither zeros nor constant'} kept every hidden unit identical "
+        f"{' and '.join(tied).capitalize() or 'Neither zeros nor constant init'} kept every "
+        "hidden unit identical "
         f"for all {cfg.iterations} steps in both implementations (largest spread between two "
         f"units, relative to their size: {worst:.1e}; 'equal' means <= {SYMMETRY_TOL:.1e}). "
         f"W1 kept rank {max(facts['zeros']['rank']['scratch'].values())} (zeros: W1 never moves) "
