@@ -17,6 +17,7 @@ import torch
 
 from compare.experiments.base import Result, Settings
 from compare.experiments.registry import EXPERIMENTS
+from scratch.errors import InvalidArgument
 
 DEFAULT_PATH = "docs/EXPERIMENTS.md"
 
@@ -94,7 +95,14 @@ def main(argv: list[str] | None = None) -> int:
     """Run every experiment full-size and write `argv[0]` (default docs/EXPERIMENTS.md)."""
     from compare.experiments.cli import main as experiment_main
     args = sys.argv[1:] if argv is None else argv
-    return experiment_main(["all", "--write-docs", args[0] if args else DEFAULT_PATH])
+    if args and args[0] in ("-h", "--help"):
+        print(__doc__)
+        return 0
+    try:
+        return experiment_main(["all", "--write-docs", args[0] if args else DEFAULT_PATH])
+    except InvalidArgument as exc:
+        print(f"nncompare: error: {exc}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
