@@ -57,7 +57,8 @@ class DeepNet(Model):
             W, b = self.params[f"W{l}"], self.params[f"b{l}"]
             g = self.g[l - 1] if l < L else self.g_out
             A_prev = A
-            Z = W @ A_prev + b                              # [n_l, m]
+            Z = W @ A_prev                                  # [n_l, m]
+            Z += b                                          # [n_l, m]  W[l] A[l-1] + b[l], in place
             A = g.forward(Z)                                # [n_l, m]
             caches.append(LayerCache(A_prev, W, Z, A))
         return A, caches
@@ -69,18 +70,19 @@ class DeepNet(Model):
         L = len(caches)
         m = AL.shape[1]
         grads: dict[str, np.ndarray] = {}
-        dA = np.empty(0)                                    # dA[l], set by layer l + 1
         dZ = self.output_dZ(AL, Y, caches[-1])              # [n_L, m]  dZ[L] = A[L] - Y
         for l in range(L, 0, -1):
             A_prev, W, Z, A = caches[l - 1]
             if l < L:
                 dZ = self.g[l - 1].backward(dA, Z, A)       # [n_l, m]  dA[l] * g'(Z[l])
+                del dA                                      # spent: freed before dA[l-1] is made
             if intermediates:
                 grads[f"dZ{l}"] = dZ
             grads[f"dW{l}"] = (1 / m) * (dZ @ A_prev.T)                    # [n_l, n_{l-1}]
             grads[f"db{l}"] = (1 / m) * np.sum(dZ, axis=1, keepdims=True)  # [n_l, 1]
             if l > 1:
                 dA = W.T @ dZ                               # [n_{l-1}, m]
+                del dZ                                      # spent: freed before dZ[l-1] is made
                 if intermediates:
                     grads[f"dA{l - 1}"] = dA
         return grads
