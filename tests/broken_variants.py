@@ -150,13 +150,16 @@ COMMON = [
             "trajectory", None, message="at step 0"),
 ]
 
-ERRATA = [
-    Variant(f"§{e.section}: {e.printed}", (lambda e: lambda n_x, n_y: errata.build(e, n_x))(e),
-            {"cost": "forward", "Z1": "forward", "b1": "forward" if e.section == "3.2" else "trajectory"}
-            .get(e.names, "gradients"),
-            None if e.model is errata.PrintedDWNoTranspose else e.names,
-            message="dW" if e.model is errata.PrintedDWNoTranspose else "")
-    for e in errata.ERRATA
-]
+def erratum_variant(e: errata.Erratum) -> Variant:
+    """The printed model of one erratum, and where the harness must catch it."""
+    raises = e.model is errata.PrintedDWNoTranspose         # the printed shapes cannot multiply
+    check = {"cost": "forward", "Z1": "forward"}.get(e.names, "gradients")
+    if e.names == "b1":                                     # a bias of the wrong shape, or updated wrong
+        check = "forward" if e.section == "3.2" else "trajectory"
+    return Variant(f"§{e.section}: {e.printed}", lambda n_x, n_y: errata.build(e, n_x), check,
+                   None if raises else e.names, message="dW" if raises else "")
+
+
+ERRATA = [erratum_variant(e) for e in errata.ERRATA]
 
 VARIANTS = COMMON + ERRATA

@@ -58,7 +58,8 @@ def test_the_file_holds_the_documented_metadata(tmp_path):
         meta = json.loads(str(f["meta"]))
         assert sorted(f.files) == ["W1", "W2", "b1", "b2", "meta"] and f["b1"].shape == (3, 1)
     assert meta["model"] == "ShallowNet" and meta["dtype"] == "float32" and meta["step"] == 7
-    assert meta["layer_dims"] == [2, 3, 1] and meta["activations"] == ["tanh"] and meta["extra"] == {"lr": 1.2}
+    assert meta["layer_dims"] == [2, 3, 1] and meta["activations"] == ["tanh"]
+    assert meta["extra"] == {"lr": 1.2}
 
 
 @pytest.mark.parametrize("batch_size", [None, 64])

@@ -34,7 +34,8 @@ def test_bce_from_logits_is_finite_and_equals_torch_for_saturated_logits(z, y):
     with np.errstate(over="raise", divide="raise", invalid="raise"):
         J = losses.binary_cross_entropy_with_logits(Z, Y)
     assert np.isfinite(J)
-    exact = np.mean([max(z, 0) - z * y + math.log1p(math.exp(-abs(z))) for z, y in zip(Z[0], Y[0])])
+    exact = np.mean([max(z, 0) - z * y + math.log1p(math.exp(-abs(z)))
+                     for z, y in zip(Z[0], Y[0], strict=True)])
     assert J == pytest.approx(exact, rel=1e-15, abs=1e-300)
     # torch computes log(1 + e^-|z|) with log, not log1p: exact to about 1e-16 absolute only
     assert J == pytest.approx(torch_bce(Z, Y), rel=1e-15, abs=2.5e-16)
