@@ -115,7 +115,8 @@ def check_model(model: object, data: Dataset, *, lr: float, iterations: int,
                 fd_max_entries: int = FD_MAX_ENTRIES, name: str | None = None,
                 on_start: Callable[[ScratchSide, Net], None] | None = None,
                 on_step: Callable[[lockstep.StepRecord], None] | None = None,
-                progress: Callable[[int], None] | None = None) -> ModelReport:
+                progress: Callable[[int], None] | None = None, start_step: int = 0,
+                torch_params: dict[str, np.ndarray] | None = None) -> ModelReport:
     """Run the four checks on `model` (a scratch-protocol object) and train it in lockstep.
 
     Args:
@@ -127,6 +128,9 @@ def check_model(model: object, data: Dataset, *, lr: float, iterations: int,
         fd_max_entries: above this many parameters, finite differences check a seeded sample.
         name: the model's name in the report (default: its class name).
         on_start, on_step, progress: hooks for logging and progress bars.
+        start_step, torch_params: resuming a run after `start_step` steps: checks 1-3 run at
+            scratch's parameters (copied into torch as always), then the torch side trains on
+            from its own `torch_params` (scratch layout), each side where it stopped.
 
     Raises:
         InvalidArgument: a bad argument or dataset, or a model that breaks the protocol.
@@ -135,6 +139,7 @@ def check_model(model: object, data: Dataset, *, lr: float, iterations: int,
     spec = spec_of(model, activation, output, alpha)
     lr, iterations, batch_size = check_training(lr, iterations, batch_size, data.X_train.shape[1])
     seed = check_seed(seed)
+    start_step = check_int("start_step", start_step, 0)
     fd_max_entries = check_int("fd_max_entries", fd_max_entries, 1)
     check_real("alpha", alpha, 0.0, 1.0)
     dtype_name = dtype_of(model)
@@ -175,8 +180,10 @@ def check_model(model: object, data: Dataset, *, lr: float, iterations: int,
             report.checks[check] = CheckResult(check, error=raised(exc))
             return report
         report.checks.update({check: checks.merge(found) for check, found in results.items()})
+        if torch_params is not None:
+            adapter.copy_params_to_torch(torch_params, reference)
         trajectory = lockstep.run(side, reference, X, Y, lr, iterations, batch_size, seed,
-                                  tol.trajectory, on_step, progress)
+                                  tol.trajectory, on_step, progress, start_step)
     report.trajectory = trajectory
     report.checks["trajectory"] = trajectory.result
     if trajectory.diverged is not None:

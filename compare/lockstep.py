@@ -92,8 +92,9 @@ def _at_step(c: Comparison, t: int) -> Comparison:
 def run(side: ScratchSide, model: Net, X: np.ndarray, Y: np.ndarray, lr: float,
         iterations: int, batch_size: int | None, seed: int, tol: float,
         on_step: Callable[[StepRecord], None] | None = None,
-        progress: Callable[[int], None] | None = None) -> Trajectory:
-    """Train `side` and `model` together for `iterations` steps, comparing after each."""
+        progress: Callable[[int], None] | None = None, start_step: int = 0) -> Trajectory:
+    """Train `side` and `model` together for `iterations` steps, comparing after each; a run
+    resumed after `start_step` steps sees the batches and step numbers an unbroken one would."""
     Xt = adapter.batch_to_torch(X, model.device, model.dtype)
     yt = adapter.targets_to_torch(Y, model.spec.output, model.device, model.dtype)
     trainer = Trainer(model, lr)
@@ -104,7 +105,8 @@ def run(side: ScratchSide, model: Net, X: np.ndarray, Y: np.ndarray, lr: float,
     worst_step: Comparison | None = None     # the largest step error
     worst_drift: Comparison | None = None    # the largest free-running drift
     drift_over: int | None = None            # the first step the drift is over tol
-    for t, idx in enumerate(scratch_train.batch_order(X.shape[1], batch_size, iterations, seed)):
+    order = scratch_train.batch_order(X.shape[1], batch_size, iterations, seed, start_step)
+    for t, idx in enumerate(order, start=start_step):
         Xb, Yb = (X, Y) if idx is None else (X[:, idx], Y[:, idx])
         it = adapter.indices_to_torch(idx, model.device)
         Xtb, ytb = (Xt, yt) if it is None else (Xt[it], yt[it])
