@@ -19,6 +19,7 @@ TensorBoard logging on the main job (`compare.bench_jobs`).
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
@@ -70,17 +71,20 @@ QUICK_M = {"large": 64}    # --quick shrinks the batch of the large config
 class Settings:
     """How long and how often to measure."""
 
-    rounds: int = 7            # interleaved rounds per configuration and dtype
-    budget_s: float = 0.3      # seconds each contender gets per round (at least one call)
-    warmup: int = 2            # untimed calls of each contender first
+    rounds: int = 15           # interleaved rounds per configuration and dtype, at most
+    min_rounds: int = 5        # ... and at least, even past limit_s
+    limit_s: float = 40.0      # no new round after this many seconds on one config and dtype
+    budget_s: float = 0.1      # seconds each contender gets per round (at least one call)
+    warmup: int = 1            # untimed calls of each contender first
+    single_thread: bool = True  # time every step again with one thread (torch and BLAS)
     parity_every: int = 1      # run every n-th case of the parity suite
     parity_iterations: int = bench_jobs.PARITY_ITERATIONS
     tb_iterations: int | None = None   # main job's steps for the TensorBoard overhead (None: default)
     tb_repeats: int = 2
 
 
-QUICK = Settings(rounds=2, budget_s=0.005, warmup=1, parity_every=12, parity_iterations=20,
-                 tb_iterations=20, tb_repeats=1)
+QUICK = Settings(rounds=2, min_rounds=2, budget_s=0.005, single_thread=False, parity_every=12,
+                 parity_iterations=20, tb_iterations=20, tb_repeats=1)
 
 
 def make_data(cfg: BenchConfig, dtype: str) -> tuple[np.ndarray, np.ndarray]:
@@ -150,7 +154,8 @@ def contenders(cfg: BenchConfig, dtype: str, cuda: bool) -> dict:
 def bench_config(cfg: BenchConfig, dtype: str, settings: Settings, cuda: bool) -> dict:
     """Times, GFLOP/s, fraction of the matmul peak and ratios of one config in one dtype."""
     timings = measure.interleaved(contenders(cfg, dtype, cuda), settings.rounds,
-                                  settings.budget_s, settings.warmup)
+                                  settings.budget_s, settings.warmup,
+                                  min_rounds=settings.min_rounds, limit_s=settings.limit_s)
     flops = measure.matmul_flops(cfg.layer_dims, cfg.m)["total"]
     peak = flops / timings["matmul"].median / 1e9
     gflops = {name: flops / t.median / 1e9 for name, t in timings.items()}
@@ -176,6 +181,33 @@ def memory(cfg: BenchConfig) -> dict:
     return {"config": cfg.name, "m": cfg.m, **found}
 
 
+@contextlib.contextmanager
+def threads(n: int | None):
+    """torch's intra-op threads and NumPy's BLAS threads set to `n` (None: as they are)."""
+    before = torch.get_num_threads()
+    with threadpool_limits(limits=n, user_api="blas"):
+        if n is not None:
+            torch.set_num_threads(n)
+        try:
+            yield {"torch": torch.get_num_threads(),
+                   "blas": bench_report.numpy_blas().get("num_threads")}
+        finally:
+            torch.set_num_threads(before)
+
+
+def steps(configs: Sequence[BenchConfig], dtypes: Sequence[str], settings: Settings,
+          cuda: bool, log=print, label: str = "") -> list[dict]:
+    """Every config in every dtype, as `result['configs']`."""
+    found = []
+    for cfg in configs:
+        entry = {**asdict(cfg), "flops": measure.matmul_flops(cfg.layer_dims, cfg.m), "dtypes": {}}
+        for dtype in dtypes:
+            log(f"bench: {cfg.name} {dtype}{label} ...")
+            entry["dtypes"][dtype] = bench_config(cfg, dtype, settings, cuda)
+        found.append(entry)
+    return found
+
+
 def run(configs: Sequence[BenchConfig], dtypes: Sequence[str], settings: Settings,
         jobs: bool, quick: bool, log=print) -> dict:
     """The whole benchmark, as the JSON document."""
@@ -187,13 +219,13 @@ def run(configs: Sequence[BenchConfig], dtypes: Sequence[str], settings: Setting
                     "device": torch.cuda.get_device_name(0) if cuda else None,
                     "note": "synchronized after every step" if cuda else
                             "no CUDA device: torch_ref_cuda skipped"},
-           "configs": []}
-    for cfg in configs:
-        entry = {**asdict(cfg), "flops": measure.matmul_flops(cfg.layer_dims, cfg.m), "dtypes": {}}
-        for dtype in dtypes:
-            log(f"bench: {cfg.name} {dtype} ...")
-            entry["dtypes"][dtype] = bench_config(cfg, dtype, settings, cuda)
-        out["configs"].append(entry)
+           "threads": {"torch": torch.get_num_threads(),
+                       "blas": bench_report.numpy_blas().get("num_threads")}}
+    out["configs"] = steps(configs, dtypes, settings, cuda, log)
+    if settings.single_thread:
+        with threads(1) as used:
+            out["single_thread"] = {"threads": used, "configs": steps(
+                configs, dtypes, settings, False, log, " (one thread)")}
     large = next((c for c in configs if c.name == "large"), None)
     if large is not None:
         log("bench: memory of a scratch step on large ...")
@@ -227,9 +259,11 @@ def build_parser() -> Parser:
     p.add_argument("--only", default=None, metavar="NAMES",
                    help=f"comma-separated configs (default all: {', '.join(c.name for c in CONFIGS)})")
     p.add_argument("--dtypes", default=",".join(DTYPES), help="float32,float64 (default both)")
-    p.add_argument("--rounds", type=int, default=None, help="interleaved rounds (default 7)")
+    p.add_argument("--rounds", type=int, default=None,
+                   help="interleaved rounds, at most (default 15, fewer past 40 s a config)")
     p.add_argument("--threads", type=int, default=None,
-                   help="torch and NumPy BLAS threads for the run (default: as they are)")
+                   help="torch and NumPy BLAS threads for the whole run (default: as they are, "
+                        "with every step timed again on one thread)")
     p.add_argument("--no-jobs", action="store_true",
                    help="skip the parity suite and the TensorBoard overhead")
     p.add_argument("--json", default=None, metavar="PATH",
@@ -259,13 +293,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     settings = QUICK if args.quick else Settings()
     if args.rounds is not None:
         settings = Settings(**{**asdict(settings), "rounds": check_int("rounds", args.rounds, 1)})
-    threads = None if args.threads is None else check_int("threads", args.threads, 1)
+    n_threads = None if args.threads is None else check_int("threads", args.threads, 1)
     default_dir = Path("runs") if args.quick else Path("docs")
     json_path = Path(args.json or default_dir / ("bench-quick.json" if args.quick else "benchmarks.json"))
     md_path = Path(args.markdown or default_dir / ("bench-quick.md" if args.quick else "BENCHMARKS.md"))
-    if threads is not None:
-        torch.set_num_threads(threads)
-    with threadpool_limits(limits=threads, user_api="blas"):
+    if n_threads is not None:
+        settings = Settings(**{**asdict(settings), "single_thread": False})
+    with threads(n_threads):
         result = run(configs, dtypes, settings, jobs=not args.no_jobs, quick=args.quick,
                      log=lambda text: print(text, file=sys.stderr))
     json_path.parent.mkdir(parents=True, exist_ok=True)

@@ -45,10 +45,12 @@ class Timing:
 
 
 def ratio(a: Timing, b: Timing) -> dict:
-    """median(a) / median(b) over the whole run, and the range of the per-round ratios."""
+    """a / b: the median of the per-round ratios (each round's two medians were taken
+    seconds apart, so a burst of load on the machine cancels out), their range, and the
+    ratio of the whole run's medians."""
     per_round = [x / y for x, y in zip(a.round_medians, b.round_medians, strict=True)]
-    return {"median": a.median / b.median, "rounds_min": min(per_round),
-            "rounds_max": max(per_round)}
+    return {"median": float(np.median(per_round)), "rounds_min": min(per_round),
+            "rounds_max": max(per_round), "of_medians": a.median / b.median}
 
 
 def time_calls(fn: Callable[[], object], n: int) -> list[float]:
@@ -62,13 +64,16 @@ def time_calls(fn: Callable[[], object], n: int) -> list[float]:
 
 
 def interleaved(contenders: dict[str, Callable[[], object]], rounds: int, budget_s: float,
-                warmup: int = 2, max_calls: int = 10_000) -> dict[str, Timing]:
+                warmup: int = 1, max_calls: int = 10_000, min_rounds: int = 3,
+                limit_s: float = float("inf")) -> dict[str, Timing]:
     """Time each contender over `rounds` rounds of about `budget_s` seconds each.
 
     Every contender is first called `warmup` times (first-touch allocations, caches,
     lazy initialization); the calls per round are then set from the slowest warm-up
-    call (at least 1), so that each round gives a contender about `budget_s`.
+    call (at least 1), so that each round gives a contender about `budget_s`. After
+    `min_rounds`, no new round starts once `limit_s` seconds have passed.
     """
+    start = time.perf_counter()
     calls = {}
     for name, fn in contenders.items():
         warm = time_calls(fn, max(warmup, 1))
@@ -76,6 +81,8 @@ def interleaved(contenders: dict[str, Callable[[], object]], rounds: int, budget
     timings = {name: Timing() for name in contenders}
     names = list(contenders)
     for r in range(rounds):
+        if r >= min_rounds and time.perf_counter() - start > limit_s:
+            break
         for name in names[r % len(names):] + names[:r % len(names)]:
             found = time_calls(contenders[name], calls[name])
             timings[name].samples += found

@@ -151,14 +151,14 @@ def target_lines(result: dict) -> list[str]:
     return lines
 
 
-def step_lines(result: dict, dtype: str) -> list[str]:
-    cuda = result["cuda"]["available"]
+def step_lines(result: dict, configs: list[dict], dtype: str) -> list[str]:
+    cuda = result["cuda"]["available"] and configs is result["configs"]
     head = ["config", "scratch ms", "torch_ref ms", "bare ms", "matmul only ms"]
     head += ["torch_ref cuda ms"] if cuda else []
     head += ["scratch/torch_ref", "torch_ref/bare", "GFLOP", "peak GFLOP/s", "scratch % peak",
              "torch_ref % peak"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for c in result["configs"]:
+    for c in configs:
         d = c["dtypes"].get(dtype)
         if d is None:
             continue
@@ -237,10 +237,15 @@ METHOD = """\
   `torch_ref.train.Trainer.step`, and the bare loop `optimizer.zero_grad(); loss =
   loss_fn(model(X), y); loss.backward(); optimizer.step()` on another copy of the same model.
   All three start from the same parameters (copied through `compare.adapter`), lr = {lr}.
-- Interleaved: {rounds} rounds; in each, every contender runs about {budget} s of steps
+- Interleaved: up to {rounds} rounds; in each, every contender runs about {budget} s of steps
   (at least one), in an order that rotates from round to round, after {warmup} untimed
-  warm-up steps. Times are per step: median [min-max] over all steps; a ratio is
-  median / median, with the range of the per-round ratios in brackets.
+  warm-up step; a config stops starting rounds after {limit} s (at least {min_rounds} rounds).
+  Times are per step: median [min-max] over all steps. A ratio is the median of the
+  per-round ratios (each round's medians are taken seconds apart, so a burst of load
+  from the machine's other users hits both), with their range in brackets.
+- The targets are judged on the first tables (threads as the libraries set them). On a
+  shared machine a second thread often waits for a busy core, so every step is timed
+  again with one thread for torch and NumPy's BLAS alike.
 - "matmul only" runs just the step's matrix products, with the same shapes and layouts
   (transposed views where the code uses them), into preallocated outputs: NumPy's peak
   at these sizes, measured in the same rounds. FLOPs are exact: 2 n[l] n[l-1] m for each
@@ -262,13 +267,21 @@ def markdown(result: dict, json_path: Path) -> str:
              f"in `{json_path.as_posix()}`. Do not edit by hand: rerun the command.", "",
              "## Machine", "", *machine_lines(result["machine"], result), "",
              "## Targets (issue 6)", "", *target_lines(result), ""]
-    for dtype in ("float32", "float64"):
-        if any(dtype in c["dtypes"] for c in result["configs"]):
-            lines += [f"## One training step, {dtype}", "", *step_lines(result, dtype), ""]
+    passes = [("", result["configs"], result["threads"])]
+    if "single_thread" in result:
+        one = result["single_thread"]
+        passes.append((", one thread", one["configs"], one["threads"]))
+    for label, configs, used in passes:
+        for dtype in ("float32", "float64"):
+            if any(dtype in c["dtypes"] for c in configs):
+                lines += [f"## One training step, {dtype}{label}", "",
+                          f"torch: {used['torch']} intra-op threads; NumPy BLAS: {used['blas']} "
+                          "threads.", "", *step_lines(result, configs, dtype), ""]
     lines += ["## Memory", "", *memory_lines(result), "", "## Whole jobs", "",
               *jobs_lines(result), "## How it is measured", "",
               METHOD.format(lr=result["lr"], rounds=s["rounds"], budget=s["budget_s"],
-                            warmup=s["warmup"])]
+                            warmup=s["warmup"], limit=s["limit_s"],
+                            min_rounds=s["min_rounds"])]
     return "\n".join(lines)
 
 
