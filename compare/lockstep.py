@@ -69,7 +69,7 @@ class Trajectory:
 def layer_scales(params: dict[str, np.ndarray], floor: float = 0.0) -> dict[str, float]:
     """{'W1': s1, 'b1': s1, ...} with s_l = max(|W[l]|, |b[l]|, floor)."""
     L = len(params) // 2
-    scale = {l: max(float(np.max(np.abs(params[f"W{l}"]))), float(np.max(np.abs(params[f"b{l}"]))),
+    scale = {l: max(float(np.abs(params[f"W{l}"]).max()), float(np.abs(params[f"b{l}"]).max()),
                     floor)
              for l in range(1, L + 1)}
     return {name: scale[int(name[1:])] for name in params}
@@ -95,8 +95,9 @@ def run(side: ScratchSide, model: Net, X: np.ndarray, Y: np.ndarray, lr: float,
         progress: Callable[[int], None] | None = None, start_step: int = 0) -> Trajectory:
     """Train `side` and `model` together for `iterations` steps, comparing after each; a run
     resumed after `start_step` steps sees the batches and step numbers an unbroken one would."""
-    Xt = adapter.batch_to_torch(X, model.device, model.dtype)
-    yt = adapter.targets_to_torch(Y, model.spec.output, model.device, model.dtype)
+    device = model.device
+    Xt = adapter.batch_to_torch(X, device, model.dtype)
+    yt = adapter.targets_to_torch(Y, model.spec.output, device, model.dtype)
     trainer = Trainer(model, lr)
     probe = copy.deepcopy(model)
     probe_trainer = Trainer(probe, lr)
@@ -108,7 +109,7 @@ def run(side: ScratchSide, model: Net, X: np.ndarray, Y: np.ndarray, lr: float,
     order = scratch_train.batch_order(X.shape[1], batch_size, iterations, seed, start_step)
     for t, idx in enumerate(order, start=start_step):
         Xb, Yb = (X, Y) if idx is None else (X[:, idx], Y[:, idx])
-        it = adapter.indices_to_torch(idx, model.device)
+        it = adapter.indices_to_torch(idx, device)
         Xtb, ytb = (Xt, yt) if it is None else (Xt[it], yt[it])
         adapter.copy_params_to_torch(side.params, probe)
         J_p = probe_trainer.step(Xtb, ytb).item()

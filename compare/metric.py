@@ -15,6 +15,7 @@ A quantity passes when rel_err <= its tolerance, or when both are exactly equal.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,22 +45,41 @@ class Comparison:
         return f"{name} differs: max rel err {self.rel_err:.1e}{at}"
 
 
+def _unravel(flat: int, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """np.unravel_index of one flat index, as Python ints."""
+    index = []
+    for n in reversed(shape):
+        flat, i = divmod(flat, n)
+        index.append(i)
+    return tuple(reversed(index))
+
+
 def relative_error(q: np.ndarray, r: np.ndarray, scale: np.ndarray | float | None = None
                    ) -> tuple[float, float, tuple[int, ...] | None]:
     """(rel_err, max_abs_err, index of the largest difference) of q against r, in float64;
-    `scale` (an array or a number) replaces |r| as the measure of size."""
+    `scale` (an array or a number) replaces |r| as the measure of size.
+
+    A NaN or inf difference gives inf, at the first non-finite entry. (Called for every
+    parameter twice a lockstep step, so each NumPy call counts: argmax finds a NaN as
+    well as the largest entry, and a number scale is not made an array.)
+    """
     q64, r64 = np.asarray(q, dtype=np.float64), np.asarray(r, dtype=np.float64)
     with np.errstate(invalid="ignore"):
         diff = np.abs(q64 - r64)
     if diff.size == 0:
         return 0.0, 0.0, None
-    if not np.all(np.isfinite(diff)):
+    flat = int(diff.argmax())                         # the first NaN, if there is one
+    max_abs = float(diff.flat[flat])
+    if not math.isfinite(max_abs):                    # NaN or inf: name the first of them
         bad = np.argwhere(~np.isfinite(diff))[0]
         return np.inf, np.inf, tuple(int(i) for i in bad)
-    flat = int(np.argmax(diff))
-    index = tuple(int(i) for i in np.unravel_index(flat, diff.shape))
-    max_abs = float(diff.flat[flat])
-    size = float(np.max(np.abs(r64) if scale is None else np.abs(scale)))
+    index = _unravel(flat, diff.shape)
+    if scale is None:
+        size = float(np.abs(r64).max())
+    elif isinstance(scale, (float, int)):
+        size = abs(float(scale))
+    else:
+        size = float(np.abs(scale).max())
     if size == 0.0:
         return (0.0 if max_abs == 0.0 else np.inf), max_abs, index
     return max_abs / size, max_abs, index
