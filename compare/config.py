@@ -100,7 +100,7 @@ def build_scratch(kind: str, cfg: RunConfig, data: Dataset) -> Model:
         return scratch.ShallowNet(data.n_x, cfg.hidden_units, n_y, activation=activation,
                                   alpha=cfg.alpha, **common)
     layers = list(cfg.layers) if cfg.layers else [data.n_x, *DEEP_HIDDEN, n_y]
-    if layers[0] != data.n_x or layers[-1] != n_y:
+    if len(layers) >= 2 and (layers[0] != data.n_x or layers[-1] != n_y):
         raise InvalidArgument(
             f"layers: got {','.join(map(str, layers))}, expected the first size to be "
             f"{data.n_x} (features of {data.name}) and the last {n_y} (outputs of a "
