@@ -80,7 +80,7 @@ class Settings:
     parity_every: int = 1      # run every n-th case of the parity suite
     parity_iterations: int = bench_jobs.PARITY_ITERATIONS
     tb_iterations: int | None = None   # main job's steps for the TensorBoard overhead (None: default)
-    tb_repeats: int = 2
+    tb_repeats: int = 3
 
 
 QUICK = Settings(rounds=2, min_rounds=2, budget_s=0.005, single_thread=False, parity_every=12,

@@ -209,10 +209,12 @@ def jobs_lines(result: dict) -> list[str]:
     if tb:
         lines += ["### TensorBoard logging on the main job", ""]
         if tb["available"]:
+            pairs = zip(tb["logged_s"], tb["unlogged_s"], strict=True)
+            walls = ", ".join(f"{a:.1f}/{b:.1f}" for a, b in pairs)
             lines += [f"`nncompare` ({tb['iterations']} steps a model, default log cadence) against "
-                      f"`nncompare --no-log`, alternated {tb['repeats']} times, best of each: "
-                      f"logged {min(tb['logged_s']):.2f} s, unlogged {min(tb['unlogged_s']):.2f} s, "
-                      f"**ratio {tb['ratio']:.3f}**.", ""]
+                      f"`nncompare --no-log`, {tb['repeats']} pairs back to back (logged/unlogged "
+                      f"wall s: {walls}): **ratio {tb['ratio']:.3f}** (median of the pairs); "
+                      f"CPU time ratio {tb['cpu_ratio']:.3f}.", ""]
         else:
             lines += [f"Not measured: {tb['reason']}.", ""]
     return lines or ["Not run (`--no-jobs`)."]
