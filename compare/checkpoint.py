@@ -75,7 +75,8 @@ def save(path: str | os.PathLike, model: Model | Net, step: int, extra: dict | N
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".npz", dir=target.parent)
     try:
         with os.fdopen(fd, "wb") as f:
-            np.savez(f, meta=np.array(json.dumps(meta)), **{k: np.asarray(v) for k, v in params.items()})
+            arrays = {"meta": np.array(json.dumps(meta)), **{k: np.asarray(v) for k, v in params.items()}}
+            np.savez(f, **arrays)  # type: ignore[arg-type]  # (NumPy's stub reads ** as allow_pickle)
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

@@ -9,6 +9,7 @@ weights at lr 1.2, a deep ReLU net with He init).
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import scratch
 from scratch.datasets import NAMES as DATASETS
@@ -21,7 +22,7 @@ from torch_ref.device import resolve_device, resolve_dtype
 MODELS = ("logistic", "shallow", "deep")
 
 # per-model defaults, used where the user does not set the value
-DEFAULTS = {
+DEFAULTS: dict[str, dict[str, Any]] = {
     "logistic": {"init": "zeros", "lr": 1.2},
     "shallow": {"init": "small", "lr": 1.2, "activation": "tanh"},
     "deep": {"init": "he", "lr": 0.3, "activation": "relu"},
@@ -69,7 +70,7 @@ class RunConfig:
         return asdict(self)
 
     def lr_for(self, kind: str) -> float:
-        return self.lr if self.lr is not None else DEFAULTS[kind]["lr"]
+        return self.lr if self.lr is not None else float(DEFAULTS[kind]["lr"])
 
     def output_for(self, data: Dataset) -> str:
         """The output layer: as asked, else sigmoid for 2 classes and softmax for more."""
@@ -91,18 +92,19 @@ def build_scratch(kind: str, cfg: RunConfig, data: Dataset) -> Model:
     """The scratch model `kind` for this dataset and config (its own defaults where unset)."""
     output = cfg.output_for(data)
     n_y = n_outputs(output, data)
-    init = cfg.init or DEFAULTS[kind]["init"]
-    common = dict(output=output, init=init, seed=cfg.seed, dtype=cfg.dtype)
+    init = str(cfg.init or DEFAULTS[kind]["init"])
     if kind == "logistic":
-        return scratch.LogisticRegression(data.n_x, n_y, **common)
-    activation = cfg.activation or DEFAULTS[kind]["activation"]
+        return scratch.LogisticRegression(data.n_x, n_y, output=output, init=init, seed=cfg.seed,
+                                          dtype=cfg.dtype)
+    activation = str(cfg.activation or DEFAULTS[kind]["activation"])
+    common: dict[str, Any] = dict(output=output, init=init, seed=cfg.seed, alpha=cfg.alpha,
+                                  dtype=cfg.dtype)
     if kind == "shallow":
-        return scratch.ShallowNet(data.n_x, cfg.hidden_units, n_y, activation=activation,
-                                  alpha=cfg.alpha, **common)
+        return scratch.ShallowNet(data.n_x, cfg.hidden_units, n_y, activation=activation, **common)
     layers = list(cfg.layers) if cfg.layers else [data.n_x, *DEEP_HIDDEN, n_y]
     if len(layers) >= 2 and (layers[0] != data.n_x or layers[-1] != n_y):
         raise InvalidArgument(
             f"layers: got {','.join(map(str, layers))}, expected the first size to be "
             f"{data.n_x} (features of {data.name}) and the last {n_y} (outputs of a "
             f"{output} layer)")
-    return scratch.DeepNet(layers, activation=activation, alpha=cfg.alpha, **common)
+    return scratch.DeepNet(layers, activation=activation, **common)

@@ -12,6 +12,7 @@ one hidden layer of four units, which `ShallowNet(n_h=4)` is.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
@@ -78,7 +79,7 @@ class PrintedCostOverN(ShallowNet):
 class PrintedBiasShape(ShallowNet):
     """§3.2: b[1] of shape [n2, 1] (that is b[2]'s shape; b[1] is [n1, 1])."""
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.params["b1"] = np.zeros((self.spec.n_y, 1), dtype=self.dtype)  # printed shape
 
@@ -100,7 +101,7 @@ class Erratum:
     section: str
     printed: str
     correct: str
-    model: type
+    model: type[Any]
     names: str           # the quantity the report must point at (first divergence)
 
 
@@ -118,7 +119,7 @@ ERRATA: tuple[Erratum, ...] = (
 )
 
 
-def build(erratum: Erratum, n_x: int, seed: int = 1) -> object:
+def build(erratum: Erratum, n_x: int, seed: int = 1) -> Any:
     """The printed model for a binary problem with `n_x` features (deep nets: [n_x, 5, 3, 1])."""
     cls = erratum.model
     if issubclass(cls, DeepNet):

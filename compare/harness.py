@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import torch
@@ -95,7 +96,7 @@ def torch_threads(n: int | None):
             torch.set_num_threads(before)
 
 
-def spec_of(model: object, activation: object, output: object, alpha: object) -> ModelSpec:
+def spec_of(model: Any, activation: object, output: object, alpha: object) -> ModelSpec:
     """The model's own spec, or one read off its parameter shapes and the names given."""
     spec = getattr(model, "spec", None)
     if isinstance(spec, ModelSpec):
@@ -104,7 +105,7 @@ def spec_of(model: object, activation: object, output: object, alpha: object) ->
                            output=output or "sigmoid", init="zeros", alpha=alpha)
 
 
-def dtype_of(model: object) -> str:
+def dtype_of(model: Any) -> str:
     """'float32' or 'float64', as the model's W1 is."""
     return "float32" if np.asarray(model.params["W1"]).dtype == np.float32 else "float64"
 

@@ -50,7 +50,7 @@ def build(target: str, spec: ModelSpec, seed: int) -> object:
                else list(spec.activations),
                "output": spec.output, "init": spec.init, "seed": seed, "alpha": spec.alpha}
     try:
-        params = inspect.signature(cls).parameters
+        params = dict(inspect.signature(cls).parameters)
     except (TypeError, ValueError):
         params = {}
     takes_all = any(p.kind is p.VAR_KEYWORD for p in params.values())

@@ -80,13 +80,13 @@ def layer_dims_of(params: dict[str, np.ndarray]) -> list[int]:
 class ScratchSide:
     """A protocol model behind one set of calls: forward, cost, backward, update."""
 
-    def __init__(self, model: object, where: str = "scratch model") -> None:
+    def __init__(self, model: Any, where: str = "scratch model") -> None:
         missing = missing_members(model)
         if missing:
             raise InvalidArgument(
                 f"{where}: {type(model).__name__} does not follow the scratch protocol; "
                 f"missing: {', '.join(missing)}")
-        self.model = model
+        self.model: Any = model
         self._cost_takes_caches = _accepts(model.cost, 3)
         self._backward_keeps = _accepts(model.backward, keyword="intermediates")
         self._update = getattr(model, "update", None)

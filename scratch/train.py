@@ -8,6 +8,7 @@ cost of every step.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any, Protocol
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -42,7 +43,16 @@ def batch_order(m: int, batch_size: int | None, iterations: int, seed: int = 0,
             step += 1
 
 
-def step(model: Model, X: np.ndarray, Y: np.ndarray, lr: float) -> tuple[float, dict[str, np.ndarray]]:
+class Trainable(Protocol):
+    """What `step` calls: a scratch model, or anything that follows the same protocol."""
+
+    def forward(self, X: np.ndarray) -> tuple[np.ndarray, Any]: ...
+    def cost(self, AL: np.ndarray, Y: np.ndarray, caches: Any = None) -> float: ...
+    def backward(self, AL: np.ndarray, Y: np.ndarray, caches: Any) -> dict[str, np.ndarray]: ...
+    def update(self, grads: dict[str, np.ndarray], lr: float) -> None: ...
+
+
+def step(model: Trainable, X: np.ndarray, Y: np.ndarray, lr: float) -> tuple[float, dict[str, np.ndarray]]:
     """One iteration of gradient descent on (X, Y); returns J before the update and the grads."""
     AL, caches = model.forward(X)                        # [n_L, m]
     J = model.cost(AL, Y, caches)

@@ -82,9 +82,9 @@ def check_Y(Y: object, spec: ModelSpec, m: int, dtype: np.dtype, arg: str = "Y")
     if Y.shape[0] != K:
         raise InvalidArgument(f"{arg}: got {Y.shape[0]} rows (shape {Y.shape}), expected {expected}")
     if not (np.all((Y == 0) | (Y == 1)) and np.all(Y.sum(axis=0) == 1)):
-        bad = int(np.flatnonzero(~(((Y == 0) | (Y == 1)).all(axis=0) & (Y.sum(axis=0) == 1)))[0])
+        column = int(np.flatnonzero(~(((Y == 0) | (Y == 1)).all(axis=0) & (Y.sum(axis=0) == 1)))[0])
         raise InvalidArgument(
-            f"{arg}: column {bad} is not one-hot (one 1, the rest 0), expected {expected}"
+            f"{arg}: column {column} is not one-hot (one 1, the rest 0), expected {expected}"
         )
     return np.ascontiguousarray(Y, dtype=dtype)
 

@@ -28,12 +28,9 @@ def init_std(init: str, fan_in: int) -> float:
 
 def make_activation(name: str, alpha: float) -> nn.Module:
     """The nn.Module of a hidden activation (LeakyReLU's negative_slope is alpha)."""
-    return {
-        "sigmoid": nn.Sigmoid,
-        "tanh": nn.Tanh,
-        "relu": nn.ReLU,
-        "leaky_relu": lambda: nn.LeakyReLU(negative_slope=alpha),
-    }[name]()
+    if name == "leaky_relu":
+        return nn.LeakyReLU(negative_slope=alpha)
+    return {"sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}[name]()
 
 
 class Net(nn.Module):
@@ -65,11 +62,11 @@ class Net(nn.Module):
 
     @property
     def device(self) -> torch.device:
-        return self.layers[0].weight.device
+        return self.linears()[0].weight.device
 
     @property
     def dtype(self) -> torch.dtype:
-        return self.layers[0].weight.dtype
+        return self.linears()[0].weight.dtype
 
     def reset_parameters(self) -> None:
         """W[l] ~ N(0, 1) * init_std(init, n[l-1]), b[l] = 0, drawn layer by layer from
@@ -86,9 +83,9 @@ class Net(nn.Module):
         """The L linear layers, layer 1 first."""
         return [module for module in self.layers if isinstance(module, nn.Linear)]
 
-    def notes_params(self) -> dict[str, nn.Parameter]:
+    def notes_params(self) -> dict[str, torch.Tensor]:
         """{'W1': layer 1 weight [n1, n0], 'b1': its bias [n1], ...}: the notes' names."""
-        params: dict[str, nn.Parameter] = {}
+        params: dict[str, torch.Tensor] = {}
         for l, linear in enumerate(self.linears(), start=1):
             params[f"W{l}"], params[f"b{l}"] = linear.weight, linear.bias
         return params
