@@ -32,7 +32,7 @@ import torch
 from threadpoolctl import threadpool_limits
 
 import scratch
-from compare import adapter, bench_jobs, bench_report
+from compare import adapter, bench_jobs, bench_report, bench_targets
 from compare import bench_measure as measure
 from scratch import train as scratch_train
 from scratch.datasets import flower
@@ -163,10 +163,12 @@ def bench_config(cfg: BenchConfig, dtype: str, settings: Settings, cuda: bool) -
         "times": {name: t.as_dict() for name, t in timings.items()},
         "peak_gflops": peak,
         "gflops": gflops,
-        "fraction_of_peak": {name: g / peak for name, g in gflops.items() if name != "matmul"},
+        "fraction_of_peak": {name: 1 / measure.ratio(t, timings["matmul"])["median"]
+                             for name, t in timings.items() if name != "matmul"},
         "ratios": {"scratch/torch_ref": measure.ratio(timings["scratch"], timings["torch_ref"]),
                    "torch_ref/bare": measure.ratio(timings["torch_ref"], timings["bare"]),
-                   "scratch/matmul": measure.ratio(timings["scratch"], timings["matmul"])},
+                   "scratch/matmul": measure.ratio(timings["scratch"], timings["matmul"]),
+                   "matmul/torch_ref": measure.ratio(timings["matmul"], timings["torch_ref"])},
     }
 
 
@@ -234,12 +236,14 @@ def run(configs: Sequence[BenchConfig], dtypes: Sequence[str], settings: Setting
         log("bench: float64 parity suite ...")
         out["parity_suite"] = bench_jobs.parity_suite(settings.parity_iterations,
                                                       settings.parity_every)
+        if not quick:                # the part that does not grow with the lockstep steps
+            out["parity_suite"]["fixed_s"] = bench_jobs.parity_suite(1, settings.parity_every)["wall_s"]
         log("bench: TensorBoard logging on the main job ...")
         out["tensorboard"] = bench_jobs.tensorboard_overhead(settings.tb_iterations,
                                                              settings.tb_repeats)
     out["machine"]["loadavg_end"] = bench_report.loadavg()
     out["seconds"] = time.time() - started
-    out["targets"] = bench_report.targets(out)
+    out["targets"] = bench_targets.targets(out)
     return out
 
 

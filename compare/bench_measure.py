@@ -17,6 +17,7 @@ for the input X, which needs none).
 
 from __future__ import annotations
 
+import resource
 import time
 import tracemalloc
 from collections.abc import Callable, Sequence
@@ -30,10 +31,12 @@ from scratch.model import Model
 
 @dataclass
 class Timing:
-    """Seconds per call of one contender: every sample, and the median of each round."""
+    """Seconds per call of one contender: every sample, the median of each round, and the
+    minor page faults of all the calls (each a page the kernel mapped and zero-filled)."""
 
     samples: list[float] = field(default_factory=list)
     round_medians: list[float] = field(default_factory=list)
+    faults: int = 0
 
     @property
     def median(self) -> float:
@@ -41,7 +44,8 @@ class Timing:
 
     def as_dict(self) -> dict:
         return {"median_s": self.median, "min_s": min(self.samples), "max_s": max(self.samples),
-                "n": len(self.samples), "rounds": len(self.round_medians)}
+                "n": len(self.samples), "rounds": len(self.round_medians),
+                "page_faults_per_call": self.faults / len(self.samples)}
 
 
 def ratio(a: Timing, b: Timing) -> dict:
@@ -51,6 +55,11 @@ def ratio(a: Timing, b: Timing) -> dict:
     per_round = [x / y for x, y in zip(a.round_medians, b.round_medians, strict=True)]
     return {"median": float(np.median(per_round)), "rounds_min": min(per_round),
             "rounds_max": max(per_round), "of_medians": a.median / b.median}
+
+
+def minor_faults() -> int:
+    """Minor page faults of this process so far."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
 def time_calls(fn: Callable[[], object], n: int) -> list[float]:
@@ -84,7 +93,9 @@ def interleaved(contenders: dict[str, Callable[[], object]], rounds: int, budget
         if r >= min_rounds and time.perf_counter() - start > limit_s:
             break
         for name in names[r % len(names):] + names[:r % len(names)]:
+            faults = minor_faults()
             found = time_calls(contenders[name], calls[name])
+            timings[name].faults += minor_faults() - faults
             timings[name].samples += found
             timings[name].round_medians.append(float(np.median(found)))
     return timings

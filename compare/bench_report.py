@@ -1,5 +1,5 @@
-"""The machine `nncompare bench` ran on, the targets of issue 6, and the generated report
-(docs/BENCHMARKS.md) and one-screen summary."""
+"""The machine `nncompare bench` ran on, the generated report (docs/BENCHMARKS.md) and the
+one-screen summary."""
 
 from __future__ import annotations
 
@@ -12,14 +12,7 @@ import numpy as np
 import torch
 from threadpoolctl import threadpool_info
 
-# (what, config, bound, op): ratios measured in one run, never absolute times
-STEP_TARGETS = (("scratch/torch_ref", "toy", 0.35), ("scratch/torch_ref", "medium", 0.85),
-                ("scratch/torch_ref", "large", 1.0))
-PEAK_TARGET = 0.80          # scratch on large, fraction of NumPy's matmul peak
-LOOP_TARGET = 1.10          # torch_ref / bare, every config
-MEMORY_TARGET = 1.5         # scratch peak / minimum, large
-LOGGING_TARGET = 1.15       # logged / unlogged main job
-PARITY_TARGET_S = 15.0      # float64 parity suite, seconds
+from compare import bench_targets
 
 
 def _read(path: str) -> str:
@@ -79,45 +72,6 @@ def machine() -> dict:
     }
 
 
-def _target(name: str, config: str, dtype: str, value: float | None, bound: float,
-            op: str) -> dict:
-    met = None if value is None else (value <= bound if op == "<=" else
-                                      value >= bound if op == ">=" else value < bound)
-    return {"target": name, "config": config, "dtype": dtype, "value": value, "op": op,
-            "bound": bound, "met": met}
-
-
-def targets(result: dict) -> list[dict]:
-    """Every target of the issue against this run's numbers (met None: not measured)."""
-    found = []
-    configs = {c["name"]: c for c in result["configs"]}
-    for what, name, bound in STEP_TARGETS:
-        for dtype, d in configs.get(name, {}).get("dtypes", {}).items():
-            found.append(_target(what, name, dtype, d["ratios"][what]["median"], bound, "<="))
-    for dtype, d in configs.get("large", {}).get("dtypes", {}).items():
-        found.append(_target("scratch fraction of matmul peak", "large", dtype,
-                             d["fraction_of_peak"]["scratch"], PEAK_TARGET, ">="))
-    for name, c in configs.items():
-        for dtype, d in c["dtypes"].items():
-            found.append(_target("torch_ref/bare", name, dtype,
-                                 d["ratios"]["torch_ref/bare"]["median"], LOOP_TARGET, "<="))
-    for dtype in ("float32", "float64"):
-        mem = result.get("memory", {}).get(dtype)
-        if mem:
-            found.append(_target("scratch peak memory / minimum", "large", dtype, mem["ratio"],
-                                 MEMORY_TARGET, "<="))
-    tb = result.get("tensorboard")
-    if tb is not None:
-        found.append(_target("logged/unlogged main job", "main job", "float64",
-                             tb.get("ratio"), LOGGING_TARGET, "<="))
-    suite = result.get("parity_suite")
-    if suite is not None:
-        whole = suite["cases"] == suite["of_cases"]
-        found.append(_target("float64 parity suite seconds", "all models", "float64",
-                             suite["wall_s"] if whole else None, PARITY_TARGET_S, "<"))
-    return found
-
-
 def _ms(t: dict | None) -> str:
     if t is None:
         return "-"
@@ -143,11 +97,12 @@ def _bound(t: dict) -> str:
 
 
 def target_lines(result: dict) -> list[str]:
-    lines = ["| target | config | dtype | measured | bound | met |", "|---|---|---|---|---|---|"]
+    lines = ["| target | config | dtype | threads | measured | bound | met |",
+             "|---|---|---|---|---|---|---|"]
     for t in result["targets"]:
         met = {True: "yes", False: "**no**", None: "-"}[t["met"]]
-        lines.append(f"| {t['target']} | {t['config']} | {t['dtype']} | {_value(t)} | "
-                     f"{_bound(t)} | {met} |")
+        lines.append(f"| {t['target']} | {t['config']} | {t['dtype']} | {t['threads'] or '-'} | "
+                     f"{_value(t)} | {_bound(t)} | {met} |")
     return lines
 
 
@@ -280,7 +235,12 @@ def markdown(result: dict, json_path: Path) -> str:
                           f"torch: {used['torch']} intra-op threads; NumPy BLAS: {used['blas']} "
                           "threads.", "", *step_lines(result, configs, dtype), ""]
     lines += ["## Memory", "", *memory_lines(result), "", "## Whole jobs", "",
-              *jobs_lines(result), "## How it is measured", "",
+              *jobs_lines(result)]
+    missed = bench_targets.misses(result)
+    if missed:
+        lines += ["## Missed targets: what this run's numbers say", "",
+                  *(f"- {line}" for line in missed), ""]
+    lines += ["## How it is measured", "",
               METHOD.format(lr=result["lr"], rounds=s["rounds"], budget=s["budget_s"],
                             warmup=s["warmup"], limit=s["limit_s"],
                             min_rounds=s["min_rounds"])]
@@ -292,6 +252,7 @@ def summary(result: dict) -> str:
     lines = []
     for t in result["targets"]:
         met = {True: "met", False: "MISSED", None: "-"}[t["met"]]
-        lines.append(f"{met:>6}  {t['target']} [{t['config']}, {t['dtype']}]: {_value(t)} "
-                     f"(target {_bound(t)})")
+        threads = {"as set": "threads as set", "1": "one thread"}.get(t["threads"], "")
+        where = ", ".join(x for x in (t["config"], t["dtype"], threads) if x)
+        lines.append(f"{met:>6}  {t['target']} [{where}]: {_value(t)} (target {_bound(t)})")
     return "\n".join(lines)

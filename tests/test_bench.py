@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import scratch
-from compare import bench, bench_jobs, bench_measure, bench_report, cli
+from compare import bench, bench_jobs, bench_measure, bench_targets, cli
 from scratch.errors import InvalidArgument
 
 
@@ -39,6 +39,7 @@ def test_quick_run_writes_every_config_dtype_and_contender(quick):
                 assert t["n"] >= t["rounds"] >= 1
                 assert all(positive(t[k]) for k in ("median_s", "min_s", "max_s"))
                 assert t["min_s"] <= t["median_s"] <= t["max_s"]
+                assert t["page_faults_per_call"] >= 0
             assert positive(d["peak_gflops"])
             assert all(positive(f) for f in d["fraction_of_peak"].values())
             for r in d["ratios"].values():
@@ -68,6 +69,7 @@ def test_quick_run_checks_every_target_and_writes_the_report(quick):
     assert names >= {"scratch/torch_ref", "scratch fraction of matmul peak", "torch_ref/bare",
                      "scratch peak memory / minimum", "float64 parity suite seconds"}
     assert all(t["met"] in (True, False, None) for t in result["targets"])
+    assert len(bench_targets.misses(result)) == sum(t["met"] is False for t in result["targets"])
     suite_target = next(t for t in result["targets"] if "parity" in t["target"])
     assert suite_target["met"] is None          # a sample of the suite says nothing of 15 s
     for heading in ("# Benchmarks", "## Machine", "## Targets (issue 6)", "## Memory",
@@ -135,7 +137,7 @@ def test_targets_compare_each_value_with_its_bound():
     result = {"configs": [{"name": "large", "dtypes": {"float64": d}}],
               "memory": {"float64": {"ratio": 1.4}}, "tensorboard": {"ratio": None},
               "parity_suite": {"cases": 72, "of_cases": 72, "wall_s": 16.0}}
-    found = {(t["target"], t["dtype"]): t["met"] for t in bench_report.targets(result)}
+    found = {(t["target"], t["dtype"]): t["met"] for t in bench_targets.targets(result)}
     assert found == {("scratch/torch_ref", "float64"): True,
                      ("scratch fraction of matmul peak", "float64"): True,
                      ("torch_ref/bare", "float64"): False,

@@ -1,0 +1,162 @@
+"""The targets of issue 6 against a run's numbers, and where one is missed, what the same
+run's numbers say about why (the generated report's last section)."""
+
+from __future__ import annotations
+
+# (what, config, bound, op): ratios measured in one run, never absolute times
+STEP_TARGETS = (("scratch/torch_ref", "toy", 0.35), ("scratch/torch_ref", "medium", 0.85),
+                ("scratch/torch_ref", "large", 1.0))
+PEAK_TARGET = 0.80          # scratch on large, fraction of NumPy's matmul peak
+LOOP_TARGET = 1.10          # torch_ref / bare, every config
+MEMORY_TARGET = 1.5         # scratch peak / minimum, large
+LOGGING_TARGET = 1.15       # logged / unlogged main job
+PARITY_TARGET_S = 15.0      # float64 parity suite, seconds
+
+
+def _target(name: str, config: str, dtype: str, value: float | None, bound: float,
+            op: str, threads: str = "") -> dict:
+    met = None if value is None else (value <= bound if op == "<=" else
+                                      value >= bound if op == ">=" else value < bound)
+    return {"target": name, "config": config, "dtype": dtype, "threads": threads,
+            "value": value, "op": op, "bound": bound, "met": met}
+
+
+def step_targets(configs: list[dict], threads: str) -> list[dict]:
+    """The targets on step times, from one pass over the configs."""
+    found = []
+    by_name = {c["name"]: c for c in configs}
+    for what, name, bound in STEP_TARGETS:
+        for dtype, d in by_name.get(name, {}).get("dtypes", {}).items():
+            found.append(_target(what, name, dtype, d["ratios"][what]["median"], bound, "<=",
+                                 threads))
+    for dtype, d in by_name.get("large", {}).get("dtypes", {}).items():
+        found.append(_target("scratch fraction of matmul peak", "large", dtype,
+                             d["fraction_of_peak"]["scratch"], PEAK_TARGET, ">=", threads))
+    for name, c in by_name.items():
+        for dtype, d in c["dtypes"].items():
+            found.append(_target("torch_ref/bare", name, dtype,
+                                 d["ratios"]["torch_ref/bare"]["median"], LOOP_TARGET, "<=",
+                                 threads))
+    return found
+
+
+def targets(result: dict) -> list[dict]:
+    """Every target of the issue against this run's numbers (met None: not measured); the
+    step targets at the threads as set and, where measured, again with one thread."""
+    found = step_targets(result["configs"], "as set")
+    if "single_thread" in result:
+        found += step_targets(result["single_thread"]["configs"], "1")
+    for dtype in ("float32", "float64"):
+        mem = result.get("memory", {}).get(dtype)
+        if mem:
+            found.append(_target("scratch peak memory / minimum", "large", dtype, mem["ratio"],
+                                 MEMORY_TARGET, "<="))
+    tb = result.get("tensorboard")
+    if tb is not None:
+        found.append(_target("logged/unlogged main job", "main job", "float64",
+                             tb.get("ratio"), LOGGING_TARGET, "<="))
+    suite = result.get("parity_suite")
+    if suite is not None:
+        whole = suite["cases"] == suite["of_cases"]
+        found.append(_target("float64 parity suite seconds", "all models", "float64",
+                             suite["wall_s"] if whole else None, PARITY_TARGET_S, "<"))
+    return found
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1e3:.3g} ms"
+
+
+def _step(result: dict, config: str, dtype: str, single: bool = False) -> dict | None:
+    configs = result.get("single_thread", {}).get("configs", []) if single else result["configs"]
+    c = next((c for c in configs if c["name"] == config), None)
+    return None if c is None else c["dtypes"].get(dtype)
+
+
+def _one_thread(result: dict, config: str, dtype: str, what: str) -> str:
+    d = _step(result, config, dtype, single=True)
+    if d is None:
+        return ""
+    r = d["ratios"][what]
+    return (f" With one thread for both libraries the same ratio is {r['median']:.2f} "
+            f"(rounds {r['rounds_min']:.2f}-{r['rounds_max']:.2f}).")
+
+
+def _faults(d: dict) -> str:
+    f = {k: v.get("page_faults_per_call", 0) for k, v in d["times"].items()}
+    return (f" Page faults a step: scratch {f['scratch']:.0f}, the products alone "
+            f"{f['matmul']:.0f}, torch_ref {f['torch_ref']:.0f}.")
+
+
+def _why_step(result: dict, t: dict) -> str:
+    d = _step(result, t["config"], t["dtype"], t["threads"] == "1")
+    times = {k: v["median_s"] for k, v in d["times"].items()}
+    r = d["ratios"]["scratch/torch_ref"]
+    mm = d["ratios"]["matmul/torch_ref"]["median"]
+    return (f"scratch/torch_ref on {t['config']}, {t['dtype']}: {r['median']:.2f} (rounds "
+            f"{r['rounds_min']:.2f}-{r['rounds_max']:.2f}). The step's matrix products alone in "
+            f"NumPy take {mm:.2f}x torch_ref's whole step ({_ms(times['matmul'])} against "
+            f"{_ms(times['torch_ref'])}); scratch's step is "
+            f"{d['ratios']['scratch/matmul']['median']:.2f}x its products." + _faults(d)
+            + ("" if t["threads"] == "1" else _one_thread(result, t["config"], t["dtype"],
+                                                          "scratch/torch_ref")))
+
+
+def _why_peak(result: dict, t: dict) -> str:
+    d = _step(result, t["config"], t["dtype"], t["threads"] == "1")
+    r = d["ratios"]["scratch/matmul"]
+    one = None if t["threads"] == "1" else _step(result, t["config"], t["dtype"], single=True)
+    text = (f"scratch on {t['config']}, {t['dtype']}: {t['value']:.0%} of the matmul peak; its "
+            f"step is {r['median']:.2f}x the products alone (rounds {r['rounds_min']:.2f}-"
+            f"{r['rounds_max']:.2f})." + _faults(d))
+    if one is not None:
+        text += (f" With one thread it reaches {one['fraction_of_peak']['scratch']:.0%} "
+                 f"({one['peak_gflops']:.3g} GFLOP/s peak).")
+    return text
+
+
+def _why_loop(result: dict, t: dict) -> str:
+    r = _step(result, t["config"], t["dtype"], t["threads"] == "1")["ratios"]["torch_ref/bare"]
+    return (f"torch_ref/bare on {t['config']}, {t['dtype']}: {t['value']:.2f}, per-round ratios "
+            f"{r['rounds_min']:.2f}-{r['rounds_max']:.2f} (Trainer.step is the bare loop plus "
+            f"one method call and a detach)." + ("" if t["threads"] == "1" else _one_thread(
+                result, t["config"], t["dtype"], "torch_ref/bare")))
+
+
+def _why_memory(result: dict, t: dict) -> str:
+    m = result["memory"][t["dtype"]]
+    return (f"scratch peak memory on large, {t['dtype']}: {m['peak_bytes'] / 2**20:.1f} MiB against "
+            f"a minimum of {m['minimum_bytes'] / 2**20:.1f} MiB.")
+
+
+def _why_logging(result: dict, t: dict) -> str:
+    tb = result["tensorboard"]
+    extra = [a - b for a, b in zip(tb["logged_s"], tb["unlogged_s"], strict=True)]
+    return (f"TensorBoard logging: the main job takes {min(tb['unlogged_s']):.1f}-"
+            f"{max(tb['unlogged_s']):.1f} s without logs; logging adds {min(extra):.1f}-"
+            f"{max(extra):.1f} s to it (CPU time ratio {tb['cpu_ratio']:.2f}).")
+
+
+def _why_parity(result: dict, t: dict) -> str:
+    suite = result["parity_suite"]
+    text = f"float64 parity suite: {suite['wall_s']:.1f} s for {suite['cases']} cases."
+    if suite.get("fixed_s") is not None:
+        steps = suite["cases"] * suite["iterations"]
+        per_step = (suite["wall_s"] - suite["fixed_s"]) / steps
+        text += (f" The same cases with one lockstep step take {suite['fixed_s']:.1f} s (checks "
+                 f"1-3 at two parameter points, finite differences, setup); the other "
+                 f"{suite['wall_s'] - suite['fixed_s']:.1f} s are {steps} lockstep steps at "
+                 f"{per_step * 1e3:.2f} ms each, two torch_ref training steps (the free-running "
+                 f"model and the probe), one scratch step and the comparisons.")
+    return text
+
+
+WHY = {"scratch/torch_ref": _why_step, "scratch fraction of matmul peak": _why_peak,
+       "torch_ref/bare": _why_loop, "scratch peak memory / minimum": _why_memory,
+       "logged/unlogged main job": _why_logging, "float64 parity suite seconds": _why_parity}
+
+
+def misses(result: dict) -> list[str]:
+    """One line of numbers from this run for every missed target."""
+    return [("[one thread] " if t["threads"] == "1" else "") + WHY[t["target"]](result, t)
+            for t in result["targets"] if t["met"] is False]
