@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import contextlib
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -255,11 +256,21 @@ def final_scores(side: ScratchSide, spec: ModelSpec, reference: Net, X: np.ndarr
         Xt = adapter.batch_to_torch(Xs, reference.device, reference.dtype)
         return adapter.labels_to_scratch(reference.predict(Xt))
 
+    params = {"scratch": side.params, "torch": adapter.params_from_torch(reference)}
     return {
         side_name: {
             "cost": trajectory.costs[side_name][-1],
             "accuracy": {"train": accuracy_of(predict(X), Y, spec.output),
                          "test": accuracy_of(predict(X_test), Y_test, spec.output)},
+            "params_sha256": fingerprint(params[side_name]),
         }
         for side_name, predict in (("scratch", scratch_predict), ("torch", torch_predict))
     }
+
+
+def fingerprint(params: dict[str, np.ndarray]) -> str:
+    """SHA-256 of the parameters' bytes, W1, b1, ... in order: equal iff bitwise equal."""
+    digest = hashlib.sha256()
+    for name in sorted(params, key=lambda k: (int(k[1:]), k[0])):
+        digest.update(name.encode() + np.ascontiguousarray(params[name]).tobytes())
+    return digest.hexdigest()
