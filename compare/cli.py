@@ -102,7 +102,7 @@ def build_parser() -> Parser:
     log.add_argument("--overwrite", action="store_true",
                      help="clear the --experiment folder first if it exists")
     log.add_argument("--log-every", type=int, default=None, metavar="N",
-                     help="scalars every N steps (default iterations/500, at least 1)")
+                     help="scalars every N steps (default iterations/100, at least 1)")
     log.add_argument("--hist-every", type=int, default=None, metavar="N",
                      help="weight and gradient histograms every N steps, 0 for none "
                           "(default iterations/10)")

@@ -27,24 +27,24 @@ steps, histograms and images at their own cadence, and all of them at the end.
 from __future__ import annotations
 
 import contextlib
+import math
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import torch
+from tensorboard.compat.proto.summary_pb2 import Summary
 from torch.utils.tensorboard import SummaryWriter
 
-from compare import adapter, report, tb_images, tb_meta
+from compare import adapter, report, tb_meta
 from compare.harness import ModelReport
 from compare.lockstep import StepRecord
 from compare.metric import relative_error
 from compare.protocol import ScratchSide, raised
+from compare.tb_eval import Evaluator
 from scratch.datasets import Dataset
-from scratch.model import accuracy_of, labels_from_output
 from scratch.spec import check_int
-from scratch.validate import check_Y
 from torch_ref.models import Net
 
 SIDES = ("scratch", "torch")
@@ -55,20 +55,21 @@ RUNS = (*SIDES, "diff")
 class Cadence:
     """How often each kind of entry is written, in steps (0 turns histograms or images off).
 
-    `Cadence.auto(5000)`, the main job's: scalars every 10 steps (501 points a chart),
-    histograms every 500 (11 snapshots), images every 1,250 (5 pictures a side).
+    `Cadence.auto(5000)`, the main job's: scalars every 50 steps (101 points a chart),
+    histograms every 500 (11 snapshots), images every 1,250 (5 pictures a side); logging
+    then adds about 10% to the main job's time (DEVELOPERS.md, "What logging costs").
     """
 
-    scalars: int = 10
+    scalars: int = 50
     histograms: int = 500
     images: int = 1250
-    bins: int = 30           # histogram bins (the stock binning is ~10x larger on disk)
+    bins: int = 30           # histogram bins (the stock binning is ~16x larger on disk)
 
     @classmethod
     def auto(cls, iterations: int, scalars: int | None = None, histograms: int | None = None,
              images: int | None = None) -> Cadence:
-        """~500 scalar points, ~10 histograms and ~4 images over the run, where not given."""
-        return cls(max(1, iterations // 500) if scalars is None else scalars,
+        """~100 scalar points, ~10 histograms and ~4 images over the run, where not given."""
+        return cls(max(1, iterations // 100) if scalars is None else scalars,
                    max(1, iterations // 10) if histograms is None else histograms,
                    max(1, iterations // 4) if images is None else images).validate()
 
@@ -86,12 +87,15 @@ def due(s: int, every: int, last: int) -> bool:
 
 
 def frobenius(a: np.ndarray) -> float:
-    """||a||_F, scaled by max|a| where the squares would overflow or underflow (a diverging
+    """||a||_F; scaled by max|a| where the sum of squares overflows or underflows (a diverging
     run's gradients reach 1e160 while still finite)."""
+    squares = float(np.vdot(a, a))
+    if 1e-290 < squares < math.inf:
+        return math.sqrt(squares)
     big = float(np.max(np.abs(a))) if np.size(a) else 0.0
-    if big == 0.0 or not np.isfinite(big) or 1e-150 < big < 1e150:
-        return float(np.linalg.norm(a)) if np.isfinite(big) else big
-    return big * float(np.linalg.norm(np.asarray(a) / big))
+    if big == 0.0 or not math.isfinite(big):
+        return big
+    return big * math.sqrt(float(np.vdot(a / big, a / big)))
 
 
 def norms(params: dict[str, np.ndarray]) -> dict[str, float]:
@@ -123,6 +127,10 @@ class ModelLogger:
         self.seconds = 0.0
         self.last_step = -1          # the last training step seen
         self.statuses: list[str] = []
+        c, T = self.cadence, iterations
+        self.busy = {t for t in range(T) if due(t, c.scalars, T - 1) or due(t, c.histograms, T - 1)
+                     or any(due(t + 1, every, last) for every in (c.scalars, c.histograms, c.images)
+                            for last in (T - 1, T))}   # the steps whose hook writes something
         self.writers: dict[str, SummaryWriter] = {}
         try:
             for run in RUNS:
@@ -168,8 +176,10 @@ class ModelLogger:
 
     def step(self, record: StepRecord) -> None:
         """on_step: step t's cost, gradients and differences; then state t + 1."""
-        with self._hook():
-            self._step(record)
+        self.last_step = record.step
+        if record.step in self.busy:          # most steps write nothing: return at once
+            with self._hook():
+                self._step(record)
 
     def finish(self, result: ModelReport) -> None:
         """The parity report (diagnosis and table) as text in the diff run."""
@@ -184,79 +194,72 @@ class ModelLogger:
 
     def _start(self, side: ScratchSide, reference: Net) -> None:
         self.side, self.reference, self.spec = side, reference, reference.spec
-        dtype = np.asarray(side.params["W1"]).dtype
-        self.sets = {}                    # split -> (X, Y for the cost, X torch, y torch)
-        for split, X, Y in (("train", self.data.X_train, self.data.Y_train),
-                            ("test", self.data.X_test, self.data.Y_test)):
-            X = np.ascontiguousarray(X, dtype=dtype)                                  # [n, m]
-            Y = check_Y(Y, self.spec, X.shape[1], dtype, f"Y_{split}")               # [K, m]
-            self.sets[split] = (X, Y, adapter.batch_to_torch(X, reference.device, reference.dtype),
-                                adapter.targets_to_torch(Y, self.spec.output, reference.device,
-                                                         reference.dtype))
-        self.grid = tb_images.grid(self.data.X_train).astype(dtype) if self.data.n_x == 2 else None
+        self.eval = Evaluator(side, reference, self.data)
         tb_meta.write(self.writers, self.name, side, reference, self.lr, self.iterations,
-                      self.config, self.sets["train"][2][:1])
+                      self.config, self.eval.example)
         self.norms = {s: norms(p) for s, p in
                       (("scratch", side.params), ("torch", adapter.params_from_torch(reference)))}
         self._state(0, {"scratch": side.params, "torch": adapter.params_from_torch(reference)})
 
     def _step(self, record: StepRecord) -> None:
         t, last = record.step, self.iterations - 1
-        self.last_step = t
         if due(t, self.cadence.scalars, last):
             self._step_scalars(record)
         if due(t, self.cadence.histograms, last):
             for s in SIDES:
                 self._histograms(s, "grads", {n[1:]: g for n, g in record.grads[s].items()}, t)
-        self.norms = {s: norms(record.params[s]) for s in SIDES}
+        if due(t + 1, self.cadence.scalars, last) or due(t + 1, self.cadence.scalars, last + 1):
+            self.norms = {s: norms(record.params[s]) for s in SIDES}    # state t + 1's
         self._state(t + 1, record.params)
 
     # ---- what is written ----------------------------------------------------------------
 
+    def _scalars(self, run: str, values: dict[str, float], step: int) -> None:
+        """All of a run's scalars of one step as one event (one record and checksum, not one
+        per tag: a third of the bytes, and TensorBoard's pure-Python CRC costs per byte)."""
+        summary = Summary(value=[Summary.Value(tag=tag, simple_value=float(v))
+                                 for tag, v in values.items()])
+        self.writers[run].file_writer.add_summary(summary, step)
+
     def _step_scalars(self, r: StepRecord) -> None:
         t = r.step
         for s in SIDES:
-            w = self.writers[s]
-            w.add_scalar("loss/train", r.cost[s], t)
+            values = {"loss/train": r.cost[s]}
             for dname, g in r.grads[s].items():
                 name, g_norm = dname[1:], frobenius(g)
-                w.add_scalar(f"grad_norm/{name}", g_norm, t)
+                values[f"grad_norm/{name}"] = g_norm
                 if self.norms[s][name] > 0:     # the weights the update starts from
-                    w.add_scalar(f"update_ratio/{name}", self.lr * g_norm / self.norms[s][name], t)
-        d = self.writers["diff"]
-        d.add_scalar("diff/loss_abs", abs(r.cost["scratch"] - r.cost["torch"]), t)
-        d.add_scalar("diff/loss_rel", r.drift["cost"], t)
-        d.add_scalar("diff/step_error", r.step_error, t)
+                    values[f"update_ratio/{name}"] = self.lr * g_norm / self.norms[s][name]
+            self._scalars(s, values, t)
+        diff = {"diff/loss_abs": abs(r.cost["scratch"] - r.cost["torch"]),
+                "diff/loss_rel": r.drift["cost"], "diff/step_error": r.step_error}
         for name in self.side.params:
-            d.add_scalar(f"diff/param_max_rel/{name}", r.drift[name], t)
+            diff[f"diff/param_max_rel/{name}"] = r.drift[name]
             g_s, g_t = r.grads["scratch"].get("d" + name), r.grads["torch"].get("d" + name)
             if g_s is not None and g_t is not None:
-                d.add_scalar(f"diff/grad_max_rel/{name}", relative_error(g_s, g_t)[0], t)
+                diff[f"diff/grad_max_rel/{name}"] = relative_error(g_s, g_t)[0]
+        self._scalars("diff", diff, t)
 
     def _state(self, s: int, params: dict[str, dict[str, np.ndarray]]) -> None:
         """State s (after s updates): norms, train/test metrics, histograms, images."""
         last = self.iterations
         if due(s, self.cadence.scalars, last):
-            found = {side: self._evaluate(side) for side in SIDES}
+            found = {side: self._metrics(side) for side in SIDES}
             for side in SIDES:
-                w = self.writers[side]
-                for name, value in self.norms[side].items():
-                    w.add_scalar(f"weight_norm/{name}", value, s)
-                for tag, value in found[side][0].items():
-                    w.add_scalar(tag, value, s)
+                values = {f"weight_norm/{name}": v for name, v in self.norms[side].items()}
+                self._scalars(side, {**values, **found[side][0]}, s)
             if found["scratch"][0] and found["torch"][0]:
                 (m_s, lab_s), (m_t, lab_t) = found["scratch"], found["torch"]
-                d = self.writers["diff"]
-                d.add_scalar("diff/loss_test_abs", abs(m_s["loss/test"] - m_t["loss/test"]), s)
-                d.add_scalar("diff/pred_mismatch_test", float(np.mean(lab_s != lab_t)), s)
+                self._scalars("diff", {
+                    "diff/loss_test_abs": abs(m_s["loss/test"] - m_t["loss/test"]),
+                    "diff/pred_mismatch_test": float(np.mean(lab_s != lab_t))}, s)
         if due(s, self.cadence.histograms, last):
             for side in SIDES:
                 self._histograms(side, "weights", params[side], s)
-        if self.grid is not None and due(s, self.cadence.images, last):
+        if self.eval.grid is not None and due(s, self.cadence.images, last):
             for side in SIDES:
-                picture = tb_images.render(self._grid_output(side), self.data.X_train,
-                                           self.data.Y_train)
-                self.writers[side].add_image("decision_boundary", picture, s, dataformats="HWC")
+                self.writers[side].add_image("decision_boundary", self.eval.picture(side), s,
+                                             dataformats="HWC")
 
     def _histograms(self, side: str, kind: str, arrays: dict[str, np.ndarray], step: int) -> None:
         for name, values in arrays.items():
@@ -266,39 +269,14 @@ class ModelLogger:
 
     # ---- each side's own code ---------------------------------------------------------
 
-    def _evaluate(self, side: str) -> tuple[dict[str, float], np.ndarray | None]:
-        """({'accuracy/train', 'loss/test', 'accuracy/test'}, test labels [1, m]) of one side,
-        computed by that side; ({}, None) when the scratch model raises (said in the status)."""
-        metrics: dict[str, float] = {}
-        labels = None
-        for split in ("train", "test"):
-            X, Y, Xt, yt = self.sets[split]
-            try:
-                J, labels = self._cost_and_labels(side, X, Y, Xt, yt)
-            except Exception as exc:            # a user's scratch model failing off the training set
-                self._status(f"evaluating {side} on the {split} split: {raised(exc)}")
-                return {}, None
-            metrics[f"accuracy/{split}"] = accuracy_of(labels, Y, self.spec.output)
-            if split == "test":
-                metrics["loss/test"] = J
-        return metrics, labels
-
-    def _cost_and_labels(self, side: str, X: np.ndarray, Y: np.ndarray, Xt: torch.Tensor,
-                         yt: torch.Tensor) -> tuple[float, np.ndarray]:
-        if side == "scratch":
-            AL, caches = self.side.forward(X)                                       # [K, m]
-            J = self.side.cost(AL, Y, caches)
-            return J, labels_from_output(AL, self.spec.output)
-        with torch.no_grad():
-            J = self.reference.loss(self.reference(Xt), yt).item()
-            return J, adapter.labels_to_scratch(self.reference.predict(Xt))        # [1, m]
-
-    def _grid_output(self, side: str) -> np.ndarray:
-        """A[L] [K, size^2] of one side on the image grid, by that side's code."""
-        if side == "scratch":
-            return self.side.forward(self.grid)[0]
-        G = adapter.batch_to_torch(self.grid, self.reference.device, self.reference.dtype)
-        return adapter.batch_to_scratch(self.reference.predict_proba(G))
+    def _metrics(self, side: str) -> tuple[dict[str, float], np.ndarray | None]:
+        """Test and train metrics of one side (`Evaluator.metrics`); ({}, None) when the
+        scratch model raises, which the status says."""
+        try:
+            return self.eval.metrics(side)
+        except Exception as exc:                # a user's scratch model failing off the training set
+            self._status(f"evaluating {side} on the train and test splits: {raised(exc)}")
+            return {}, None
 
     def _status(self, text: str) -> None:
         """A line in every run's `status` text (why the run stopped, what failed), once."""

@@ -112,6 +112,13 @@ def get_json(url: str, timeout: float = 10.0) -> object:
         return json.load(response)
 
 
+def post_json(url: str, body: dict, timeout: float = 10.0) -> object:
+    request = urllib.request.Request(url, data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return json.load(response)
+
+
 @contextlib.contextmanager
 def served(logdir: Path, runs: set[str], timeout: float = 60.0) -> Iterator[tb_server.Server]:
     """A real TensorBoard on 127.0.0.1 (free port) over `logdir`, once it lists `runs`;

@@ -223,7 +223,7 @@ def test_an_interrupt_closes_the_writers_and_marks_the_run(tmp_path):
 
 
 def test_cadence_defaults_scale_with_the_run_and_are_checked():
-    assert Cadence.auto(5000) == Cadence(10, 500, 1250)
+    assert Cadence.auto(5000) == Cadence(50, 500, 1250)
     assert Cadence.auto(30) == Cadence(1, 3, 7)
     assert Cadence.auto(5000, scalars=1, histograms=0) == Cadence(1, 0, 1250)
     for bad in (dict(scalars=0), dict(histograms=-1), dict(images=-2)):
