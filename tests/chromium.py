@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import select
 import shutil
 import subprocess
 import sys
@@ -95,7 +96,8 @@ class Browser:
 
     def _read_message(self, deadline: float) -> dict:
         while b"\0" not in self._buffer:
-            if time.monotonic() > deadline:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self._from_chrome], [], [], left)[0]:
                 raise TimeoutError("chromium did not answer in time")
             chunk = os.read(self._from_chrome, 1 << 16)
             if not chunk:
