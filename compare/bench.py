@@ -77,6 +77,7 @@ class Settings:
     budget_s: float = 0.1      # seconds each contender gets per round (at least one call)
     warmup: int = 1            # untimed calls of each contender first
     single_thread: bool = True  # time every step again with one thread (torch and BLAS)
+    allocator_check: bool = True  # large float64 again with glibc keeping freed blocks
     parity_every: int = 1      # run every n-th case of the parity suite
     parity_iterations: int = bench_jobs.PARITY_ITERATIONS
     tb_iterations: int | None = None   # main job's steps for the TensorBoard overhead (None: default)
@@ -232,6 +233,9 @@ def run(configs: Sequence[BenchConfig], dtypes: Sequence[str], settings: Setting
     if large is not None:
         log("bench: memory of a scratch step on large ...")
         out["memory"] = memory(large)
+        if settings.allocator_check and "float64" in dtypes:
+            log("bench: large, float64, one thread, glibc keeping freed blocks ...")
+            out["allocator_check"] = bench_jobs.allocator_check(settings.min_rounds, quick)
     if jobs:
         log("bench: float64 parity suite ...")
         out["parity_suite"] = bench_jobs.parity_suite(settings.parity_iterations,
@@ -302,7 +306,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     json_path = Path(args.json or default_dir / ("bench-quick.json" if args.quick else "benchmarks.json"))
     md_path = Path(args.markdown or default_dir / ("bench-quick.md" if args.quick else "BENCHMARKS.md"))
     if n_threads is not None:
-        settings = Settings(**{**asdict(settings), "single_thread": False})
+        settings = Settings(**{**asdict(settings), "single_thread": False, "allocator_check": False})
     with threads(n_threads):
         result = run(configs, dtypes, settings, jobs=not args.no_jobs, quick=args.quick,
                      log=lambda text: print(text, file=sys.stderr))

@@ -9,11 +9,14 @@ training with the trajectory check), in float64 on the CPU, on the flower set.
 
 from __future__ import annotations
 
+import json
+import os
 import resource
 import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -127,3 +130,28 @@ def tensorboard_overhead(iterations: int | None = None, repeats: int = 3) -> dic
             "repeats": repeats, "logged_s": times["logged"], "unlogged_s": times["unlogged"],
             "logged_cpu_s": cpu["logged"], "unlogged_cpu_s": cpu["unlogged"],
             "ratio": ratio(times), "cpu_ratio": ratio(cpu)}
+
+
+KEEP_FREED = {"MALLOC_MMAP_THRESHOLD_": str(2**30), "MALLOC_TRIM_THRESHOLD_": str(2**32)}
+
+
+def allocator_check(rounds: int = 5, quick: bool = False) -> dict:
+    """The large config in float64 on one thread, timed again in a fresh process whose
+    glibc keeps freed blocks in its heap (`KEEP_FREED`) instead of returning every block
+    of 32 MiB or more to the kernel and faulting it in again, zero-filled, at the next
+    step: how much of a step is the operating system's, not the code's."""
+    with tempfile.TemporaryDirectory(prefix="nncompare-bench-") as folder:
+        out = Path(folder) / "bench.json"
+        run = subprocess.run([sys.executable, "-m", "compare.bench", "--only", "large",
+                              "--dtypes", "float64", "--threads", "1", "--no-jobs",
+                              "--rounds", str(rounds), "--json", str(out),
+                              "--markdown", str(Path(folder) / "bench.md"),
+                              *(["--quick"] if quick else [])],
+                             env={**os.environ, **KEEP_FREED}, capture_output=True, text=True)
+        if run.returncode != 0:
+            return {"available": False, "reason": run.stderr.strip().splitlines()[-1:]}
+        d = json.loads(out.read_text())["configs"][0]["dtypes"]["float64"]
+    return {"available": True, "env": KEEP_FREED, "threads": 1, "dtype": "float64",
+            "ratios": {k: v["median"] for k, v in d["ratios"].items()},
+            "page_faults_per_call": {k: v["page_faults_per_call"] for k, v in d["times"].items()},
+            "fraction_of_peak": d["fraction_of_peak"]["scratch"]}

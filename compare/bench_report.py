@@ -234,6 +234,17 @@ def markdown(result: dict, json_path: Path) -> str:
                 lines += [f"## One training step, {dtype}{label}", "",
                           f"torch: {used['torch']} intra-op threads; NumPy BLAS: {used['blas']} "
                           "threads.", "", *step_lines(result, configs, dtype), ""]
+    check = result.get("allocator_check")
+    if check and check["available"]:
+        r, f = check["ratios"], check["page_faults_per_call"]
+        env = " ".join(f"`{k}={v}`" for k, v in check["env"].items())
+        lines += ["## large, float64, one thread, glibc keeping freed blocks", "",
+                  f"The same step timed in a fresh process run with {env}, so that freed blocks "
+                  "stay in the heap instead of going back to the kernel: scratch/torch_ref "
+                  f"{r['scratch/torch_ref']:.2f}, scratch/matmul {r['scratch/matmul']:.2f} "
+                  f"({check['fraction_of_peak']:.0%} of the peak), torch_ref/bare "
+                  f"{r['torch_ref/bare']:.2f}; page faults a step: scratch "
+                  f"{f['scratch']:.0f}, torch_ref {f['torch_ref']:.0f}.", ""]
     lines += ["## Memory", "", *memory_lines(result), "", "## Whole jobs", "",
               *jobs_lines(result)]
     missed = bench_targets.misses(result)

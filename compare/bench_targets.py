@@ -98,8 +98,23 @@ def _why_step(result: dict, t: dict) -> str:
             f"NumPy take {mm:.2f}x torch_ref's whole step ({_ms(times['matmul'])} against "
             f"{_ms(times['torch_ref'])}); scratch's step is "
             f"{d['ratios']['scratch/matmul']['median']:.2f}x its products." + _faults(d)
+            + (_allocator(result) if t["config"] == "large" and t["dtype"] == "float64" else "")
             + ("" if t["threads"] == "1" else _one_thread(result, t["config"], t["dtype"],
                                                           "scratch/torch_ref")))
+
+
+def _allocator(result: dict) -> str:
+    check = result.get("allocator_check")
+    if not check or not check["available"]:
+        return ""
+    r, f = check["ratios"], check["page_faults_per_call"]
+    env = " ".join(f"{k}={v}" for k, v in check["env"].items())
+    return (f" In a fresh process whose glibc keeps freed blocks ({env}; one thread), scratch "
+            f"takes {f['scratch']:.0f} page faults a step and is {r['scratch/matmul']:.2f}x its "
+            f"products ({check['fraction_of_peak']:.0%} of the peak) and "
+            f"{r['scratch/torch_ref']:.2f}x torch_ref: by default every [1024, 4096] float64 "
+            f"array (32 MiB, at glibc's largest mmap threshold) is mapped fresh for each step "
+            f"and unmapped after it, and the kernel zero-fills its pages again.")
 
 
 def _why_peak(result: dict, t: dict) -> str:
@@ -108,7 +123,7 @@ def _why_peak(result: dict, t: dict) -> str:
     one = None if t["threads"] == "1" else _step(result, t["config"], t["dtype"], single=True)
     text = (f"scratch on {t['config']}, {t['dtype']}: {t['value']:.0%} of the matmul peak; its "
             f"step is {r['median']:.2f}x the products alone (rounds {r['rounds_min']:.2f}-"
-            f"{r['rounds_max']:.2f})." + _faults(d))
+            f"{r['rounds_max']:.2f})." + _faults(d) + _allocator(result))
     if one is not None:
         text += (f" With one thread it reaches {one['fraction_of_peak']['scratch']:.0%} "
                  f"({one['peak_gflops']:.3g} GFLOP/s peak).")

@@ -59,6 +59,9 @@ def test_quick_run_reports_machine_threads_memory_and_jobs(quick):
     suite = result["parity_suite"]
     assert 0 < suite["cases"] < suite["of_cases"] == len(bench_jobs.parity_cases())
     assert suite["passed"] == suite["cases"] and positive(suite["wall_s"])
+    check = result["allocator_check"]
+    assert check["available"] and check["page_faults_per_call"]["scratch"] >= 0
+    assert positive(check["fraction_of_peak"])
     tb = result["tensorboard"]
     assert tb["available"] is False or positive(tb["ratio"])
 
