@@ -25,8 +25,9 @@ from torch_ref.models import Net
 
 
 def to_numpy(t: torch.Tensor) -> np.ndarray:
-    """A NumPy copy of a tensor on any device (same dtype)."""
-    return t.detach().cpu().numpy()
+    """A NumPy copy of a tensor on any device (same dtype); a copy on the CPU too, where
+    `.numpy()` alone would share the tensor's memory and change with it."""
+    return np.array(t.detach().cpu().numpy())
 
 
 def batch_to_torch(X: np.ndarray, device: torch.device, dtype: torch.dtype) -> torch.Tensor:

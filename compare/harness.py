@@ -160,10 +160,12 @@ def check_model(model: object, data: Dataset, *, lr: float, iterations: int,
     if shapes is not None:
         report.checks["forward"] = shapes
         return report
-    adapter.copy_params_to_torch(side.params, reference)      # same start, by copying
+    # the same start, by copying (a resumed run's torch side goes on from its own parameters)
+    adapter.copy_params_to_torch(side.params if torch_params is None else torch_params, reference)
     if on_start is not None:
         on_start(side, reference)
-    points = [("", None), ("at random parameters", random_point(spec, seed, np_dtype))]
+    points = [("", {name: p.copy() for name, p in side.params.items()}),   # scratch's, on both
+              ("at random parameters", random_point(spec, seed, np_dtype))]
     results: dict[str, list[CheckResult]] = {c: [] for c in CHECKS[:3]}
     threads = threads_for(spec, X.shape[1], torch_device)
     with (exact_float32(), torch_threads(threads),
@@ -182,8 +184,6 @@ def check_model(model: object, data: Dataset, *, lr: float, iterations: int,
             report.checks[check] = CheckResult(check, error=raised(exc))
             return report
         report.checks.update({check: checks.merge(found) for check, found in results.items()})
-        if torch_params is not None:
-            adapter.copy_params_to_torch(torch_params, reference)
         trajectory = lockstep.run(side, reference, X, Y, lr, iterations, batch_size, seed,
                                   tol.trajectory, on_step, progress, start_step)
     report.trajectory = trajectory
@@ -221,12 +221,10 @@ def random_point(spec: ModelSpec, seed: int, dtype: np.dtype) -> dict[str, np.nd
 
 
 @contextlib.contextmanager
-def parameters_at(side: ScratchSide, reference: Net, values: dict[str, np.ndarray] | None):
-    """Set both sides to `values` (copied, in place) for the block, then restore the start."""
-    if values is None:
-        yield
-        return
+def parameters_at(side: ScratchSide, reference: Net, values: dict[str, np.ndarray]):
+    """Set both sides to `values` (copied, in place) for the block, then restore each side's own."""
     saved = {name: p.copy() for name, p in side.params.items()}
+    saved_torch = adapter.params_from_torch(reference)
     try:
         for name, p in side.params.items():
             p[...] = values[name]
@@ -235,7 +233,7 @@ def parameters_at(side: ScratchSide, reference: Net, values: dict[str, np.ndarra
     finally:
         for name, p in side.params.items():
             p[...] = saved[name]
-        adapter.copy_params_to_torch(side.params, reference)
+        adapter.copy_params_to_torch(saved_torch, reference)
 
 
 def describe(spec: ModelSpec, dtype: str, device: torch.device, own_spec: bool = True) -> str:

@@ -114,27 +114,35 @@ class ModelLogger:
         lr, iterations: of the lockstep training (lr gives the update size lr |dW|).
         config: the run's settings, written as text and, with the architecture, as hparams.
         cadence: how often to write scalars, histograms and images.
+        start_step: steps already taken by the run being resumed: its runs go on from that
+            step (events a stopped run wrote at or after it are purged, so no step appears
+            twice) and the config, hparams, layout and graph, already there, are not rewritten.
 
     Attributes:
         seconds: time spent logging so far (wall clock, in the hooks).
     """
 
     def __init__(self, folder: str | Path, name: str, data: Dataset, *, lr: float,
-                 iterations: int, config: dict, cadence: Cadence = Cadence()) -> None:
+                 iterations: int, config: dict, cadence: Cadence = Cadence(),
+                 start_step: int = 0) -> None:
         self.folder, self.name, self.data = Path(folder), name, data
         self.lr, self.iterations, self.config = lr, iterations, config
         self.cadence = cadence.validate()
+        self.first = check_int("start_step", start_step, 0)
+        self.end = self.first + iterations      # the state after the last step
         self.seconds = 0.0
-        self.last_step = -1          # the last training step seen
+        self.last_step = self.first - 1          # the last training step seen
         self.statuses: list[str] = []
-        c, T = self.cadence, iterations
-        self.busy = {t for t in range(T) if due(t, c.scalars, T - 1) or due(t, c.histograms, T - 1)
+        c, T = self.cadence, self.end
+        self.busy = {t for t in range(self.first, T)
+                     if due(t, c.scalars, T - 1) or due(t, c.histograms, T - 1)
                      or any(due(t + 1, every, last) for every in (c.scalars, c.histograms, c.images)
                             for last in (T - 1, T))}   # the steps whose hook writes something
         self.writers: dict[str, SummaryWriter] = {}
         try:
             for run in RUNS:
-                self.writers[run] = SummaryWriter(str(self.folder / run))
+                self.writers[run] = SummaryWriter(str(self.folder / run),
+                                                  purge_step=self.first if self.first else None)
         except BaseException:
             self.close()
             raise
@@ -195,14 +203,15 @@ class ModelLogger:
     def _start(self, side: ScratchSide, reference: Net) -> None:
         self.side, self.reference, self.spec = side, reference, reference.spec
         self.eval = Evaluator(side, reference, self.data)
-        tb_meta.write(self.writers, self.name, side, reference, self.lr, self.iterations,
-                      self.config, self.eval.example)
+        if self.first == 0:
+            tb_meta.write(self.writers, self.name, side, reference, self.lr, self.iterations,
+                          self.config, self.eval.example)
         self.norms = {s: norms(p) for s, p in
                       (("scratch", side.params), ("torch", adapter.params_from_torch(reference)))}
-        self._state(0, {"scratch": side.params, "torch": adapter.params_from_torch(reference)})
+        self._state(self.first, {"scratch": side.params, "torch": adapter.params_from_torch(reference)})
 
     def _step(self, record: StepRecord) -> None:
-        t, last = record.step, self.iterations - 1
+        t, last = record.step, self.end - 1
         if due(t, self.cadence.scalars, last):
             self._step_scalars(record)
         if due(t, self.cadence.histograms, last):
@@ -242,7 +251,7 @@ class ModelLogger:
 
     def _state(self, s: int, params: dict[str, dict[str, np.ndarray]]) -> None:
         """State s (after s updates): norms, train/test metrics, histograms, images."""
-        last = self.iterations
+        last = self.end
         if due(s, self.cadence.scalars, last):
             found = {side: self._metrics(side) for side in SIDES}
             for side in SIDES:

@@ -64,3 +64,12 @@ def test_round_trip_through_cuda():
     Xt = adapter.batch_to_torch(X, torch.device("cuda"), torch.float64)
     assert Xt.is_cuda
     np.testing.assert_array_equal(adapter.batch_to_scratch(Xt), X)
+
+
+def test_values_read_from_torch_do_not_change_when_torch_trains_on():
+    net = torch_ref.DeepNet([2, 3, 1], init="xavier")
+    before = adapter.params_from_torch(net)
+    kept = {k: v.copy() for k, v in before.items()}
+    torch_ref.Trainer(net, 0.5).step(torch.randn(4, 2, dtype=torch.float64), torch.ones(4, 1, dtype=torch.float64))
+    assert all(np.array_equal(before[k], kept[k]) for k in kept)
+    assert not np.array_equal(adapter.params_from_torch(net)["W1"], kept["W1"])
