@@ -276,6 +276,8 @@ def build_parser() -> Parser:
                    help="skip the parity suite and the TensorBoard overhead")
     p.add_argument("--json", default=None, metavar="PATH",
                    help="results (default docs/benchmarks.json; runs/bench-quick.json with --quick)")
+    p.add_argument("--render", default=None, metavar="JSON",
+                   help="measure nothing: write the report (--markdown) from saved results")
     p.add_argument("--markdown", default=None, metavar="PATH",
                    help="the report (default docs/BENCHMARKS.md; runs/bench-quick.md with --quick)")
     return p
@@ -294,6 +296,19 @@ def pick_configs(text: str | None, quick: bool) -> list[BenchConfig]:
     return chosen
 
 
+def render(json_path: Path, md_path: Path) -> int:
+    """The report of saved results, their targets judged again by the current code."""
+    try:
+        result = json.loads(json_path.read_text())
+    except (OSError, ValueError) as exc:
+        raise InvalidArgument(f"render: cannot read results from {json_path} ({exc})") from None
+    result["targets"] = bench_targets.targets(result)
+    md_path.write_text(bench_report.markdown(result, json_path))
+    print(bench_report.summary(result))
+    print(f"report written to {md_path}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
     configs = pick_configs(args.only, args.quick)
@@ -305,6 +320,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     default_dir = Path("runs") if args.quick else Path("docs")
     json_path = Path(args.json or default_dir / ("bench-quick.json" if args.quick else "benchmarks.json"))
     md_path = Path(args.markdown or default_dir / ("bench-quick.md" if args.quick else "BENCHMARKS.md"))
+    if args.render is not None:
+        return render(Path(args.render), md_path)
     if n_threads is not None:
         settings = Settings(**{**asdict(settings), "single_thread": False, "allocator_check": False})
     with threads(n_threads):

@@ -224,6 +224,12 @@ def markdown(result: dict, json_path: Path) -> str:
              f"in `{json_path.as_posix()}`. Do not edit by hand: rerun the command.", "",
              "## Machine", "", *machine_lines(result["machine"], result), "",
              "## Targets (issue 6)", "", *target_lines(result), ""]
+    slow = bench_targets.thread_notes(result)
+    if slow:
+        lines += ["torch_ref with the threads as set against one thread, where it was 3x slower "
+                  "or more (on a shared machine, each parallel op waits for a core that other "
+                  "work holds):", "",
+                  *(f"- {line}" for line in slow), ""]
     passes = [("", result["configs"], result["threads"])]
     if "single_thread" in result:
         one = result["single_thread"]

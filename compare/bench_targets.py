@@ -98,7 +98,6 @@ def _why_step(result: dict, t: dict) -> str:
             f"NumPy take {mm:.2f}x torch_ref's whole step ({_ms(times['matmul'])} against "
             f"{_ms(times['torch_ref'])}); scratch's step is "
             f"{d['ratios']['scratch/matmul']['median']:.2f}x its products." + _faults(d)
-            + (_allocator(result) if t["config"] == "large" and t["dtype"] == "float64" else "")
             + ("" if t["threads"] == "1" else _one_thread(result, t["config"], t["dtype"],
                                                           "scratch/torch_ref")))
 
@@ -109,7 +108,8 @@ def _allocator(result: dict) -> str:
         return ""
     r, f = check["ratios"], check["page_faults_per_call"]
     env = " ".join(f"{k}={v}" for k, v in check["env"].items())
-    return (f" In a fresh process whose glibc keeps freed blocks ({env}; one thread), scratch "
+    return (f"large, float64, the cause: in a fresh process whose glibc keeps freed blocks ({env}; "
+            f"one thread), scratch "
             f"takes {f['scratch']:.0f} page faults a step and is {r['scratch/matmul']:.2f}x its "
             f"products ({check['fraction_of_peak']:.0%} of the peak) and "
             f"{r['scratch/torch_ref']:.2f}x torch_ref: by default every [1024, 4096] float64 "
@@ -123,7 +123,7 @@ def _why_peak(result: dict, t: dict) -> str:
     one = None if t["threads"] == "1" else _step(result, t["config"], t["dtype"], single=True)
     text = (f"scratch on {t['config']}, {t['dtype']}: {t['value']:.0%} of the matmul peak; its "
             f"step is {r['median']:.2f}x the products alone (rounds {r['rounds_min']:.2f}-"
-            f"{r['rounds_max']:.2f})." + _faults(d) + _allocator(result))
+            f"{r['rounds_max']:.2f})." + _faults(d))
     if one is not None:
         text += (f" With one thread it reaches {one['fraction_of_peak']['scratch']:.0%} "
                  f"({one['peak_gflops']:.3g} GFLOP/s peak).")
@@ -173,5 +173,26 @@ WHY = {"scratch/torch_ref": _why_step, "scratch fraction of matmul peak": _why_p
 
 def misses(result: dict) -> list[str]:
     """One line of numbers from this run for every missed target."""
-    return [("[one thread] " if t["threads"] == "1" else "") + WHY[t["target"]](result, t)
-            for t in result["targets"] if t["met"] is False]
+    missed = [t for t in result["targets"] if t["met"] is False]
+    lines = [("[one thread] " if t["threads"] == "1" else "") + WHY[t["target"]](result, t)
+             for t in missed]
+    if any(t["config"] == "large" and t["dtype"] == "float64" for t in missed):
+        lines.append(_allocator(result))
+    return [line for line in lines if line]
+
+
+def thread_notes(result: dict, factor: float = 3.0) -> list[str]:
+    """Where torch_ref's step with the threads as set took `factor` times or more its
+    one-thread time: the mark of a second thread waiting for a core that other work holds."""
+    lines = []
+    for c in result["configs"]:
+        for dtype, d in c["dtypes"].items():
+            one = _step(result, c["name"], dtype, single=True)
+            if one is None:
+                continue
+            t, t1 = d["times"]["torch_ref"]["median_s"], one["times"]["torch_ref"]["median_s"]
+            if t >= factor * t1:
+                lines.append(f"{c['name']}, {dtype}: torch_ref's step takes {_ms(t)} with "
+                             f"{result['threads']['torch']} threads and {_ms(t1)} with one "
+                             f"({t / t1:.0f}x).")
+    return lines
