@@ -70,6 +70,7 @@ class DeepNet(Model):
         L = len(caches)
         m = AL.shape[1]
         grads: dict[str, np.ndarray] = {}
+        dA = np.empty(0)                                    # dA[l], set by layer l + 1
         dZ = self.output_dZ(AL, Y, caches[-1])              # [n_L, m]  dZ[L] = A[L] - Y
         for l in range(L, 0, -1):
             A_prev, W, Z, A = caches[l - 1]
