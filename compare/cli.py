@@ -14,7 +14,6 @@ Exit codes: 0 every check agrees; 1 a check failed or training diverged;
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -24,10 +23,9 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from compare import plugin, report, rundir, tb_server
+from compare import plugin, report, rundir, runner, tb_server
 from compare.config import MODELS, RunConfig, build_scratch
-from compare.harness import ModelReport, check_model
-from compare.tblog import Cadence, ModelLogger
+from compare.tblog import Cadence
 from compare.tolerances import tolerance
 from scratch import datasets
 from scratch.errors import InvalidArgument
@@ -113,7 +111,17 @@ def build_parser() -> Parser:
     log.add_argument("--tensorboard", action="store_true",
                      help="after the run, serve its logs with TensorBoard on 127.0.0.1 and "
                           "print the URL (Ctrl-C stops it)")
+    log.add_argument("--resume", default=None, metavar="FOLDER",
+                     help="go on from the checkpoints of the run logged in FOLDER "
+                          "(runs/<experiment>) for --iterations more steps; model and data "
+                          "options come from the checkpoints")
     return p
+
+
+# what --resume takes from the checkpoints, so the command line may not set it
+RESUMED = ("model", "dataset", "layers", "hidden_units", "activation", "alpha", "output", "init", "lr",
+           "batch_size", "seed", "dtype", "device", "fd_max_entries", "scratch_impl", "experiment",
+           "overwrite", "no_log", "logdir")
 
 
 def config_from(args: argparse.Namespace) -> RunConfig:
@@ -157,51 +165,58 @@ def log_config(cfg: RunConfig, data: datasets.Dataset) -> dict:
             "device": str(resolve_device(cfg.device)), "requested": cfg.as_dict()}
 
 
-def run_main(argv: Sequence[str]) -> int:
-    args = build_parser().parse_args(argv)
-    cfg = config_from(args)
-    plan, cadence = log_plan(args, cfg)
-    data = datasets.load(cfg.dataset, seed=cfg.seed)
-    jobs: list[tuple[str, object]] = []
+def resume_plan(args: argparse.Namespace) -> tuple[RunConfig, list[runner.Job], Path]:
+    """The run to go on with: its config from the checkpoints, with this command's iterations."""
+    defaults = build_parser().parse_args([])
+    given = [name for name in RESUMED if getattr(args, name) != getattr(defaults, name)]
+    if given:
+        raise InvalidArgument(f"resume: --{given[0].replace('_', '-')} comes from the checkpoints; "
+                              "only --iterations, the cadence flags, --json, --no-progress and "
+                              "--tensorboard go with --resume")
+    experiment = Path(args.resume)
+    cfg, jobs = runner.resumed_jobs(experiment, MODELS)
+    cfg.iterations = args.iterations
+    return cfg.validate(), jobs, experiment
+
+
+def fresh_plan(args: argparse.Namespace, cfg: RunConfig, data: datasets.Dataset) -> list[runner.Job]:
+    """The models of a new run, every argument checked before any work starts."""
     if args.scratch_impl:
         template = build_scratch("deep", cfg, data)                 # validates the architecture
         spec: ModelSpec = template.spec
-        jobs.append((args.scratch_impl.partition(":")[2] or "plugin",
-                     plugin.build(args.scratch_impl, spec, cfg.seed)))
+        name = args.scratch_impl.partition(":")[2] or "plugin"
+        return [runner.Job(name, plugin.build(args.scratch_impl, spec, cfg.seed), cfg.lr_for("deep"))]
+    return [runner.Job(kind, build_scratch(kind, cfg, data), cfg.lr_for(kind)) for kind in cfg.models]
+
+
+def run_main(argv: Sequence[str]) -> int:
+    args = build_parser().parse_args(argv)
+    if args.resume:
+        cfg, jobs, resumed = resume_plan(args)
+        plan: rundir.Plan | None = None
+        cadence = Cadence.auto(cfg.iterations, args.log_every, args.hist_every, args.image_every)
+        data = datasets.load(cfg.dataset, seed=cfg.seed)
     else:
-        jobs = [(kind, build_scratch(kind, cfg, data)) for kind in cfg.models]
+        cfg = config_from(args)
+        plan, cadence = log_plan(args, cfg)
+        data = datasets.load(cfg.dataset, seed=cfg.seed)
+        jobs = fresh_plan(args, cfg, data)
     check_training(1.0, cfg.iterations, cfg.batch_size, data.X_train.shape[1])  # before any work
-    experiment = rundir.create(plan) if plan is not None else None   # every check has passed
+    experiment = resumed if args.resume else (rundir.create(plan) if plan is not None else None)
     bar = tqdm(total=cfg.iterations * len(jobs), desc="training", unit="step",
                disable=True if args.no_progress else None, file=sys.stderr)
-    reports: list[ModelReport] = []
-    log_seconds = 0.0
     try:
-        for kind, model in jobs:
-            bar.set_postfix_str(kind)
-            lr = cfg.lr_for(kind if kind in MODELS else "deep")
-            logger = (ModelLogger(experiment / kind, kind, data, lr=lr, iterations=cfg.iterations,
-                                  config=log_config(cfg, data), cadence=cadence)
-                      if experiment is not None else None)
-            with logger if logger is not None else contextlib.nullcontext():
-                reports.append(check_model(
-                    model, data, lr=lr,
-                    iterations=cfg.iterations, batch_size=cfg.batch_size, seed=cfg.seed,
-                    device=cfg.device, activation=cfg.activation, output=cfg.output_for(data),
-                    alpha=cfg.alpha, fd_max_entries=cfg.fd_max_entries, name=kind,
-                    on_start=logger.start if logger is not None else None,
-                    on_step=logger.step if logger is not None else None,
-                    progress=lambda t: bar.update(1)))
-                if logger is not None:
-                    logger.finish(reports[-1])
-                    log_seconds += logger.seconds
+        reports, log_seconds = runner.run(jobs, cfg, data, experiment, cadence, log_config(cfg, data),
+                                          progress=lambda t: bar.update(1))
     except InvalidArgument:             # bad usage found late (e.g. by the harness): no folder left
-        if experiment is not None:
+        if experiment is not None and not args.resume:
             rundir.remove(experiment)
         raise
     except KeyboardInterrupt:
+        bar.close()
         if experiment is not None:
-            print(f"nncompare: logs so far in {experiment}", file=sys.stderr)
+            print(f"nncompare: interrupted; logs and checkpoints so far in {experiment} "
+                  f"(go on with: nncompare --resume {experiment} --iterations N)", file=sys.stderr)
         raise
     finally:
         bar.close()
