@@ -19,8 +19,8 @@ def nncompare(*args, cwd=None, timeout=300):
 
 def test_main_job_in_small_prints_the_table_and_writes_the_documented_json(tmp_path):
     out = tmp_path / "report.json"
-    code, stdout, stderr = nncompare("--iterations", "30", "--no-progress", "--logdir", str(tmp_path / "runs"),
-                                     "--json", str(out))
+    code, stdout, stderr = nncompare("--iterations", "30", "--no-progress",
+                                     "--logdir", str(tmp_path / "runs"), "--json", str(out))
     assert code == 0, stderr
     for model in ("logistic", "shallow", "deep"):
         assert f"\n{model} " in stdout and f"{model}: " in stdout

@@ -36,7 +36,8 @@ def test_a_diverging_model_stops_at_its_step_is_reported_and_its_logs_are_readab
     assert done.returncode == 1, done.stderr
     assert "Traceback" not in done.stderr
     model = json.loads(out.read_text())["models"][0]
-    assert "scratch training diverged at step" in model["error"] and "lower the learning rate" in model["error"]
+    assert "scratch training diverged at step" in model["error"]
+    assert "lower the learning rate" in model["error"]
     step = int(model["error"].split("at step ")[1].split(":")[0])
     assert "diverged" in done.stdout
     for side in ("scratch", "torch"):
@@ -55,8 +56,11 @@ def test_ctrl_c_closes_the_logs_marks_them_interrupted_and_exits_130_then_resume
     try:
         run = folder / "shallow" / "scratch"
         deadline = time.time() + 120
-        while time.time() < deadline and not (run.exists() and sum(f.stat().st_size for f in run.iterdir()) > 20_000):
-            time.sleep(0.2)                                 # training has logged some steps
+        def logged() -> int:
+            return sum(f.stat().st_size for f in run.iterdir()) if run.exists() else 0
+
+        while time.time() < deadline and logged() < 20_000:  # until training has logged some steps
+            time.sleep(0.2)
         proc.send_signal(signal.SIGINT)
         stdout, stderr = proc.communicate(timeout=120)
     finally:
