@@ -70,6 +70,7 @@ def test_values_read_from_torch_do_not_change_when_torch_trains_on():
     net = torch_ref.DeepNet([2, 3, 1], init="xavier")
     before = adapter.params_from_torch(net)
     kept = {k: v.copy() for k, v in before.items()}
-    torch_ref.Trainer(net, 0.5).step(torch.randn(4, 2, dtype=torch.float64), torch.ones(4, 1, dtype=torch.float64))
+    X, y = torch.randn(4, 2, dtype=torch.float64), torch.ones(4, 1, dtype=torch.float64)
+    torch_ref.Trainer(net, 0.5).step(X, y)
     assert all(np.array_equal(before[k], kept[k]) for k in kept)
     assert not np.array_equal(adapter.params_from_torch(net)["W1"], kept["W1"])
