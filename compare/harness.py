@@ -28,11 +28,10 @@ from scratch.datasets import Dataset
 from scratch.model import accuracy_of, labels_from_output
 from scratch.spec import ModelSpec, check_int, check_real, check_seed
 from scratch.validate import check_training, check_X, check_Y
-from torch_ref.device import resolve_device, resolve_dtype
+from torch_ref.device import resolve_device, resolve_dtype, threads_for, torch_threads
 from torch_ref.models import Net
 
 CHECKS = ("forward", "gradients", "finite_difference", "trajectory")
-GRAIN_SIZE = 32768   # torch's at::internal::GRAIN_SIZE: no CPU kernel splits a smaller tensor
 
 
 @dataclass
@@ -68,33 +67,6 @@ def exact_float32():
         yield
     finally:
         torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = matmul, cudnn
-
-
-def threads_for(spec: ModelSpec, m: int, device: torch.device) -> int | None:
-    """One torch intra-op thread for a model whose every layer output [m, n[l]] is below
-    torch's grain size on the CPU; None (as they are) otherwise.
-
-    No kernel splits tensors that small, so more threads only add a fork and a join to
-    each op, and on a machine whose cores are busy each join waits for one: the float64
-    parity suite took 275 s with 2 threads and 8.6 s with 1 on two shared cores. The
-    results are the same, as the work is not split either way.
-    """
-    if device.type != "cpu" or max(spec.layer_dims) * m >= GRAIN_SIZE:
-        return None
-    return 1
-
-
-@contextlib.contextmanager
-def torch_threads(n: int | None):
-    """Run the block with `n` torch intra-op threads (None: unchanged), then restore them."""
-    before = torch.get_num_threads()
-    if n is not None:
-        torch.set_num_threads(n)
-    try:
-        yield
-    finally:
-        if torch.get_num_threads() != before:
-            torch.set_num_threads(before)
 
 
 def spec_of(model: Any, activation: object, output: object, alpha: object) -> ModelSpec:
@@ -167,7 +139,7 @@ def check_model(model: object, data: Dataset, *, lr: float, iterations: int,
     points = [("", {name: p.copy() for name, p in side.params.items()}),   # scratch's, on both
               ("at random parameters", random_point(spec, seed, np_dtype))]
     results: dict[str, list[CheckResult]] = {c: [] for c in CHECKS[:3]}
-    threads = threads_for(spec, X.shape[1], torch_device)
+    threads = threads_for(spec.layer_dims, X.shape[1], torch_device)
     with (exact_float32(), torch_threads(threads),
           np.errstate(over="raise", invalid="raise", divide="raise")):
         try:

@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from compare import cli, rundir
+from compare import cli, rundir, runner
 from scratch.errors import InvalidArgument
 
 QUICK = ["--model", "logistic", "--iterations", "5", "--no-progress"]
@@ -71,7 +71,8 @@ def test_an_existing_experiment_is_an_error_unless_overwrite_which_clears_it(tmp
     assert not marker.exists()
     assert runs_under(tmp_path) == ["mine/logistic/diff", "mine/logistic/scratch",
                                     "mine/logistic/torch"]
-    assert len(list((tmp_path / "mine" / "logistic" / "torch").iterdir())) == 1
+    files = sorted(f.name for f in (tmp_path / "mine" / "logistic" / "torch").iterdir())
+    assert len(files) == 2 and files[0] == "checkpoint.npz" and files[1].startswith("events.out")
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -136,6 +137,6 @@ def test_a_late_bad_argument_removes_the_folder_it_made(tmp_path, monkeypatch):
     def refuse(*args, **kwargs):
         raise InvalidArgument("model: refused by the harness")
 
-    monkeypatch.setattr(cli, "check_model", refuse)
+    monkeypatch.setattr(runner, "check_model", refuse)
     assert cli.main([*QUICK, "--logdir", str(tmp_path)]) == 2
     assert list(tmp_path.iterdir()) == []

@@ -8,6 +8,9 @@ device that is not there, or for float64 on MPS (which has none), is an
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator, Sequence
+
 import torch
 
 from scratch.errors import InvalidArgument
@@ -62,3 +65,33 @@ def resolve_dtype(dtype: object, device: torch.device) -> torch.dtype:
         raise InvalidArgument("dtype: float64 is not supported on mps (it has no float64); "
                               "use dtype float32 or device cpu")
     return getattr(torch, name)
+
+
+GRAIN_SIZE = 32768   # torch's at::internal::GRAIN_SIZE: no CPU kernel splits a smaller tensor
+
+
+def threads_for(layer_dims: Sequence[int], m: int, device: torch.device) -> int | None:
+    """One torch intra-op thread for a model whose every layer output [m, n[l]] is below
+    torch's grain size on the CPU; None (leave them as they are) otherwise.
+
+    No kernel splits tensors that small, so more threads only add a fork and a join to
+    each op, and on a machine whose cores are busy each join waits for one: the float64
+    parity suite took 275 s with 2 threads and 8.6 s with 1 on two shared cores. The
+    results are the same, as the work is not split either way.
+    """
+    if device.type != "cpu" or max(layer_dims) * m >= GRAIN_SIZE:
+        return None
+    return 1
+
+
+@contextlib.contextmanager
+def torch_threads(n: int | None) -> Iterator[None]:
+    """Run the block with `n` torch intra-op threads (None: unchanged), then restore them."""
+    before = torch.get_num_threads()
+    if n is not None:
+        torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        if torch.get_num_threads() != before:
+            torch.set_num_threads(before)

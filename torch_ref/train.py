@@ -10,6 +10,7 @@ from tqdm.auto import tqdm
 
 from scratch.errors import InvalidArgument, TrainingDiverged
 from scratch.spec import check_int, check_real, check_seed
+from torch_ref.device import threads_for, torch_threads
 from torch_ref.models import Net
 
 PROGRESS_FROM = 500  # iterations from which fit shows a progress bar by default
@@ -84,6 +85,8 @@ def fit(model: Net, X: torch.Tensor, y: torch.Tensor, lr: float = 0.01, iteratio
 
     Args mirror `scratch.fit` (start_step included); X is [m, n_x], y is float [m, 1]
     (sigmoid) or class indices [m] (softmax). Raises InvalidArgument or TrainingDiverged.
+    A model too small for torch to split its work trains on one CPU thread
+    (`torch_ref.device.threads_for`): the same results, without a fork and join per op.
     """
     X, y = check_batch(model, X, y)
     iterations = check_int("iterations", iterations, 1)
@@ -97,15 +100,16 @@ def fit(model: Net, X: torch.Tensor, y: torch.Tensor, lr: float = 0.01, iteratio
     order = batch_order(X.shape[0], batch_size, iterations, check_seed(seed), start_step)
     show = iterations >= PROGRESS_FROM if progress is None else progress
     costs: list[float] = []
-    for t, idx in enumerate(tqdm(order, total=iterations, desc="torch",
-                                 disable=None if show else True), start=start_step):
-        Xb, yb = (X, y) if idx is None else (X[idx], y[idx])
-        J = trainer.step(Xb, yb).item()
-        if not math.isfinite(J):
-            raise TrainingDiverged("torch", t, "the cost", trainer.lr)
-        costs.append(J)
-        if callback is not None:
-            callback(t, J)
+    bar = tqdm(order, total=iterations, desc="torch", disable=None if show else True)
+    with torch_threads(threads_for(model.spec.layer_dims, X.shape[0], model.device)):
+        for t, idx in enumerate(bar, start=start_step):
+            Xb, yb = (X, y) if idx is None else (X[idx], y[idx])
+            J = trainer.step(Xb, yb).item()
+            if not math.isfinite(J):
+                raise TrainingDiverged("torch", t, "the cost", trainer.lr)
+            costs.append(J)
+            if callback is not None:
+                callback(t, J)
     bad = next((name for name, p in model.notes_params().items()
                 if not torch.isfinite(p).all()), None)
     if bad is not None:
