@@ -3,16 +3,47 @@
 import re
 from pathlib import Path
 
+import scratch
+from compare import checkpoint
+
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-def test_the_python_examples_run_and_learn_the_flower():
-    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
-    assert len(blocks) >= 3
+def blocks():
+    return re.findall(r"```python\n(.*?)```", README.read_text(), re.S)
+
+
+def block_with(marker):
+    return next(b for b in blocks() if marker in b)
+
+
+def run(code, namespace):
+    exec(compile(code, "README.md", "exec"), namespace)
+
+
+def test_the_five_line_examples_of_each_side_learn_the_flower():
     namespace: dict = {}
-    for block in blocks[:2]:                       # the five-line examples of each side
-        exec(compile(block, "README.md", "exec"), namespace)
-        assert namespace["costs"][-1] < 0.3
+    run(block_with("scratch.fit("), namespace)
+    assert namespace["costs"][-1] < 0.3
+    run(block_with("torch_ref.fit("), namespace)
+    assert namespace["costs"][-1] < 0.3
     assert namespace["net"].accuracy(namespace["X"], namespace["y"]) > 0.9
-    exec(compile(blocks[2].replace("iterations=500", "iterations=20"), "README.md", "exec"), namespace)
+
+
+def test_the_plug_in_example_passes():
+    namespace: dict = {}
+    run(block_with("check_model(CourseNet").replace("iterations=500", "iterations=20"), namespace)
     assert namespace["report"].passed
+
+
+def test_the_checkpoint_example_moves_a_model_between_the_sides(tmp_path, monkeypatch):
+    code = block_with("checkpoint.load(")
+    path = re.search(r'checkpoint\.load\("([^"]+)"\)', code).group(1)
+    trained = scratch.DeepNet([2, 10, 5, 1], seed=1)
+    checkpoint.save(tmp_path / path, trained, step=7)
+    monkeypatch.chdir(tmp_path)
+    namespace: dict = {}
+    run(code, namespace)
+    assert namespace["ckpt"].step == 7
+    assert (tmp_path / "mine.npz").is_file()
+    assert all((namespace["model"].params[k] == trained.params[k]).all() for k in trained.params)
