@@ -58,7 +58,7 @@ def test_modules_in_order_name_the_notes_quantities():
     assert [name for name, _ in adapter.modules_in_order(net)] == ["Z1", "A1", "Z2", "A2", "Z3"]
 
 
-@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+@pytest.mark.cuda
 def test_round_trip_through_cuda():
     X = np.random.default_rng(0).standard_normal((3, 5))
     Xt = adapter.batch_to_torch(X, torch.device("cuda"), torch.float64)

@@ -142,3 +142,14 @@ def test_a_model_whose_code_raises_is_reported_with_its_line():
     assert not report.passed
     assert "ZeroDivisionError: boom" in report.diagnosis and "test_checks.py" in report.diagnosis
     assert report.first_divergence["check"] == "gradients"
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_all_four_checks_pass_with_the_reference_on_a_cuda_gpu(dtype):
+    """cuBLAS sums in its own order: the bounds of `compare.tolerances` for cuda must hold."""
+    data = datasets.load("flower", seed=1)
+    model = scratch.DeepNet([2, 6, 4, 1], activation="relu", init="he", dtype=dtype)
+    report = check_model(model, data, lr=0.3, iterations=50, device="cuda")
+    assert report.passed, report.diagnosis
+    assert "on cuda" in report.description

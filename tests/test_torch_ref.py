@@ -10,8 +10,6 @@ import torch_ref
 from scratch.errors import InvalidArgument
 from torch_ref.device import resolve_device, resolve_dtype
 
-cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
-
 
 def test_models_return_logits_of_the_right_shape():
     X = torch.randn(7, 3, dtype=torch.float64)
@@ -108,7 +106,7 @@ def test_float64_on_mps_is_refused():
         resolve_dtype("float16", torch.device("cpu"))
 
 
-@cuda
+@pytest.mark.cuda
 def test_cuda_placement_and_parity_of_a_step():
     net = torch_ref.DeepNet([3, 4, 1], device="cuda", dtype="float64", seed=0)
     cpu = torch_ref.DeepNet([3, 4, 1], device="cpu", dtype="float64", seed=0)
