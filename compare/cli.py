@@ -16,6 +16,8 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -256,6 +258,22 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BrokenPipeError:   # e.g. `nncompare | head`: the reader left, nothing more to say
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silences the flush at exit
         return 0
+    except Exception as exc:  # a bug of nncompare itself: one line here, the traceback in a file
+        if os.environ.get("NNCOMPARE_TRACEBACK"):
+            raise
+        path = internal_error_file()
+        print(f"nncompare: internal error: {type(exc).__name__}: {exc}\n"
+              f"nncompare: this is a bug in nncompare, not in your input; the traceback is in "
+              f"{path} (set NNCOMPARE_TRACEBACK=1 to print it)", file=sys.stderr)
+        return 3
+
+
+def internal_error_file() -> Path:
+    """Write the traceback being handled to a new file in the temp folder; return its path."""
+    fd, name = tempfile.mkstemp(prefix="nncompare-traceback-", suffix=".txt")
+    with os.fdopen(fd, "w") as out:
+        traceback.print_exc(file=out)
+    return Path(name)
 
 
 if __name__ == "__main__":

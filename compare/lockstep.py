@@ -150,8 +150,9 @@ def run(side: ScratchSide, model: Net, X: np.ndarray, Y: np.ndarray, lr: float,
         if drift_over is None and not drift.passed:
             drift_over = t
         if on_step is not None:
-            on_step(StepRecord(t, {"scratch": J_s, "torch": J_t},
-                               {"scratch": grads_s, "torch": adapter.grads_from_torch(model)},
+            dparams = {"d" + n: grads_s["d" + n] for n in side.params if "d" + n in grads_s}
+            on_step(StepRecord(t, {"scratch": J_s, "torch": J_t},   # a plug-in's dA, dZ left out
+                               {"scratch": dparams, "torch": adapter.grads_from_torch(model)},
                                {"scratch": side.params, "torch": params_t},
                                {c.name: c.rel_err for c in drifts}, step_err.rel_err))
         if progress is not None:

@@ -8,6 +8,7 @@ import sys
 import pytest
 
 from compare.cli import main
+from tests.tb_helpers import read
 
 
 def nncompare(*args, cwd=None, timeout=300):
@@ -51,12 +52,16 @@ def test_a_failing_model_exits_1_and_names_the_divergence(tmp_path):
     assert "cost differs" in stdout
 
 
-def test_the_plug_in_example_passes(tmp_path):
+def test_the_plug_in_example_passes_and_is_logged(tmp_path):
+    """CourseNet's backward also returns dA and dZ: the logs chart the parameters' gradients."""
     code, stdout, stderr = nncompare("--scratch-impl", "examples.course_style:CourseNet", "--layers",
                                      "2,6,3,1", "--activation", "tanh", "--iterations", "20",
-                                     "--no-progress", "--no-log")
+                                     "--no-progress", "--logdir", str(tmp_path), "--experiment", "plug")
     assert code == 0, stdout + stderr
     assert "CourseNet" in stdout and "all checks agree" in stdout
+    tags = read(tmp_path / "plug" / "CourseNet" / "scratch").Tags()["scalars"]
+    assert {f"grad_norm/{p}{l}" for p in "Wb" for l in (1, 2, 3)} <= set(tags)
+    assert not [t for t in tags if t.startswith(("grad_norm/A", "grad_norm/Z"))]
 
 
 BAD_USAGE = [
@@ -116,3 +121,22 @@ def test_an_existing_experiment_needs_overwrite_and_a_file_is_no_logdir(tmp_path
 def test_python_dash_m_compare_and_the_console_script_agree():
     code, stdout, _ = nncompare("--help")
     assert code == 0 and "--scratch-impl" in stdout and "--logdir" in stdout
+
+
+def test_a_bug_of_nncompare_is_one_line_and_a_traceback_file(tmp_path, capsys, monkeypatch):
+    def broken(*args, **kwargs):
+        raise KeyError("A2")
+
+    monkeypatch.delenv("NNCOMPARE_TRACEBACK", raising=False)
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr("tempfile.tempdir", None)           # re-read TMPDIR
+    monkeypatch.setattr("compare.runner.run", broken)
+    assert main(["--iterations", "1", "--no-log", "--no-progress"]) == 3
+    err = capsys.readouterr().err
+    assert err.startswith("nncompare: internal error: KeyError: 'A2'\n") and "Traceback" not in err
+    (saved,) = tmp_path.glob("nncompare-traceback-*.txt")
+    assert str(saved) in err
+    assert "Traceback" in saved.read_text() and "in broken" in saved.read_text()
+    monkeypatch.setenv("NNCOMPARE_TRACEBACK", "1")
+    with pytest.raises(KeyError):
+        main(["--iterations", "1", "--no-log", "--no-progress"])
