@@ -163,7 +163,8 @@ def resumed_jobs(experiment: Path, models: tuple[str, ...]) -> tuple[RunConfig, 
     found = [kind for kind in models if checkpoint_path(experiment, kind, "scratch").is_file()]
     if not found:
         raise InvalidArgument(f"resume: {experiment} holds no checkpoints "
-                              f"(expected {experiment}/<model>/scratch/{CHECKPOINT})")
+                              f"(expected {experiment}/<model>/scratch/{CHECKPOINT}; a run of "
+                              "a --scratch-impl model keeps none, so it cannot be resumed)")
     jobs, cfg = [], None
     for kind in found:
         with _as_invalid(str(checkpoint_path(experiment, kind, "scratch"))):

@@ -140,3 +140,13 @@ def test_a_bug_of_nncompare_is_one_line_and_a_traceback_file(tmp_path, capsys, m
     monkeypatch.setenv("NNCOMPARE_TRACEBACK", "1")
     with pytest.raises(KeyError):
         main(["--iterations", "1", "--no-log", "--no-progress"])
+
+
+def test_resume_from_a_folder_without_checkpoints_says_why(tmp_path, capsys):
+    assert main(["--resume", str(tmp_path / "nothing")]) == 2
+    assert "is not a folder of an nncompare run" in capsys.readouterr().err
+    (tmp_path / "plug" / "CourseNet" / "scratch").mkdir(parents=True)
+    assert main(["--resume", str(tmp_path / "plug")]) == 2
+    assert "holds no checkpoints" in capsys.readouterr().err
+    assert main(["--resume", str(tmp_path / "plug"), "--lr", "0.1"]) == 2
+    assert "--lr comes from the checkpoints" in capsys.readouterr().err
