@@ -6,6 +6,7 @@
     b[l]     [n[l], 1]                    <->  Linear.bias [n[l]]
     Y        [1, m] of 0/1 (sigmoid)      <->  y float [m, 1]
     Y        one-hot [K, m] (softmax)     <->  y class indices [m]
+    Y        class indices [1, m]         <->  y class indices [m]
     labels   [1, m]                       <->  [m]
     Z[l], A[l]  [n[l], m]                 <->  [m, n[l]]
     dZ[l], dA[l] = m dJ/dZ, m dJ/dA       <->  .grad = dJ/dZ, dJ/dA
@@ -21,6 +22,9 @@ import numpy as np
 import torch
 from torch import nn
 
+from scratch.errors import InvalidArgument
+from scratch.spec import OUTPUTS, check_choice
+from scratch.validate import as_array
 from torch_ref.models import Net
 
 
@@ -32,6 +36,10 @@ def to_numpy(t: torch.Tensor) -> np.ndarray:
 
 def batch_to_torch(X: np.ndarray, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
     """X [n, m] -> [m, n] on `device`."""
+    X = as_array("X", X)
+    if X.ndim != 2 or X.dtype.kind not in "biuf":
+        raise InvalidArgument(f"X: got shape {X.shape} of {X.dtype}, expected real numbers "
+                              "[n, m], one column per sample (scratch's layout)")
     return torch.from_numpy(np.ascontiguousarray(X.T)).to(device=device, dtype=dtype)
 
 
@@ -42,10 +50,28 @@ def batch_to_scratch(X: torch.Tensor) -> np.ndarray:
 
 def targets_to_torch(Y: np.ndarray, output: str, device: torch.device,
                      dtype: torch.dtype) -> torch.Tensor:
-    """Scratch targets -> torch targets: [1, m] 0/1 -> float [m, 1]; one-hot [K, m] -> indices [m]."""
+    """Scratch targets -> torch targets: [1, m] 0/1 -> float [m, 1] (sigmoid); class
+    indices [1, m] or one-hot [K, m] -> indices [m] (softmax)."""
+    output = check_choice("output", output, OUTPUTS)
+    Y = as_array("Y", Y)
+    if Y.ndim != 2 or Y.dtype.kind not in "biuf":
+        raise InvalidArgument(f"Y: got shape {Y.shape} of {Y.dtype}, expected labels [1, m] "
+                              "or one-hot [K, m] (scratch's layout)")
     if output == "sigmoid":
+        if Y.shape[0] != 1:
+            raise InvalidArgument(f"Y: got shape {Y.shape}, expected 0/1 labels [1, m] for a "
+                                  "sigmoid output")
         return torch.from_numpy(np.ascontiguousarray(Y.T)).to(device=device, dtype=dtype)
-    return torch.from_numpy(np.argmax(Y, axis=0)).to(device=device, dtype=torch.long)
+    if Y.shape[0] == 1:                                              # class indices already
+        if not np.all((Y == np.round(Y)) & (Y >= 0)):
+            raise InvalidArgument("Y: holds class indices that are not whole numbers >= 0")
+        indices = Y[0]                                               # [m]
+    else:
+        if not (np.all((Y == 0) | (Y == 1)) and np.all(Y.sum(axis=0) == 1)):
+            raise InvalidArgument(f"Y: got shape {Y.shape} whose columns are not one-hot, "
+                                  "expected one-hot [K, m] or class indices [1, m]")
+        indices = np.argmax(Y, axis=0)                               # [m]
+    return torch.from_numpy(np.ascontiguousarray(indices)).to(device=device, dtype=torch.long)
 
 
 def labels_to_scratch(labels: torch.Tensor) -> np.ndarray:

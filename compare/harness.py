@@ -25,6 +25,7 @@ from compare.metric import Comparison
 from compare.protocol import ScratchSide, failed_in, layer_dims_of, raised
 from compare.tolerances import FD_MAX_ENTRIES, FD_RTOL, FD_STEP, tolerance
 from scratch.datasets import Dataset
+from scratch.errors import InvalidArgument
 from scratch.model import accuracy_of, labels_from_output
 from scratch.spec import ModelSpec, check_int, check_real, check_seed
 from scratch.validate import check_training, check_X, check_Y
@@ -109,6 +110,9 @@ def check_model(model: object, data: Dataset, *, lr: float, iterations: int,
     Raises:
         InvalidArgument: a bad argument or dataset, or a model that breaks the protocol.
     """
+    if not isinstance(data, Dataset):
+        raise InvalidArgument(f"data: got {type(data).__name__}, expected a scratch.datasets."
+                              "Dataset, e.g. scratch.datasets.load('flower')")
     side = ScratchSide(model)
     spec = spec_of(model, activation, output, alpha)
     lr, iterations, batch_size = check_training(lr, iterations, batch_size, data.X_train.shape[1])
@@ -165,7 +169,10 @@ def check_model(model: object, data: Dataset, *, lr: float, iterations: int,
         return report
     if trajectory.result.error:
         return report
-    report.final = final_scores(side, spec, reference, X, Y, X_test, Y_test, trajectory)
+    try:
+        report.final = final_scores(side, spec, reference, X, Y, X_test, Y_test)
+    except Exception as exc:      # the scratch model's own code failed on the whole split
+        report.error = f"scoring the trained model, {raised(exc)}"
     return report
 
 
@@ -216,9 +223,9 @@ def describe(spec: ModelSpec, dtype: str, device: torch.device, own_spec: bool =
 
 
 def final_scores(side: ScratchSide, spec: ModelSpec, reference: Net, X: np.ndarray,
-                 Y: np.ndarray, X_test: np.ndarray, Y_test: np.ndarray,
-                 trajectory: lockstep.Trajectory) -> dict[str, dict]:
-    """Last cost and train/test accuracy of each side, each predicting with its own code."""
+                 Y: np.ndarray, X_test: np.ndarray, Y_test: np.ndarray) -> dict[str, dict]:
+    """Cost J of the final parameters on the whole training split, and train/test accuracy,
+    of each side, each computed by its own code."""
     def scratch_predict(Xs: np.ndarray) -> np.ndarray:
         return labels_from_output(side.forward(Xs)[0], spec.output)
 
@@ -226,10 +233,16 @@ def final_scores(side: ScratchSide, spec: ModelSpec, reference: Net, X: np.ndarr
         Xt = adapter.batch_to_torch(Xs, reference.device, reference.dtype)
         return adapter.labels_to_scratch(reference.predict(Xt))
 
+    AL, caches = side.forward(X)
+    Xt = adapter.batch_to_torch(X, reference.device, reference.dtype)
+    yt = adapter.targets_to_torch(Y, spec.output, reference.device, reference.dtype)
+    with torch.no_grad():
+        cost = {"scratch": float(side.cost(AL, Y, caches)),
+                "torch": reference.loss(reference(Xt), yt).item()}
     params = {"scratch": side.params, "torch": adapter.params_from_torch(reference)}
     return {
         side_name: {
-            "cost": trajectory.costs[side_name][-1],
+            "cost": cost[side_name],
             "accuracy": {"train": accuracy_of(predict(X), Y, spec.output),
                          "test": accuracy_of(predict(X_test), Y_test, spec.output)},
             "params_sha256": fingerprint(params[side_name]),

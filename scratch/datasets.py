@@ -18,6 +18,7 @@ Labels are class indices [1, m]; scratch models accept them as Y directly
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -65,6 +66,20 @@ def flower(m: int = 400, seed: int = 0, noise: float = 0.2) -> tuple[np.ndarray,
     return X, y
 
 
+def check_split(labels: np.ndarray, test_fraction: float) -> None:
+    """InvalidArgument unless a stratified split leaves every class in both parts."""
+    m = labels.size
+    counts = np.bincount(labels)
+    K = int(np.count_nonzero(counts))
+    m_test = math.ceil(test_fraction * m)                          # as scikit-learn rounds
+    m_train = m - m_test
+    if min(m_test, m_train) < K or counts[counts > 0].min() < 2:
+        raise InvalidArgument(
+            f"test_fraction: {test_fraction:g} of m = {m} samples gives {m_train} train and "
+            f"{m_test} test samples, expected at least one of each of the {K} classes in both "
+            "(use a larger m, or a test_fraction nearer 0.5)")
+
+
 def _generate(name: str, m: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Samples [m, n] and labels [m] of a synthetic set (scikit-learn's layout)."""
     if name == "flower":
@@ -103,7 +118,11 @@ def load(name: str = "flower", seed: int = 0, m: int | None = None,
     else:
         default_m = 400 if name == "flower" else 200
         m = check_int("m", default_m if m is None else m, 4)
+        if name == "flower" and m % 2:
+            raise InvalidArgument(f"m: got {m}, expected an even number (the flower has m/2 "
+                                  "points per class)")
         samples, labels = _generate(name, m, seed)
+    check_split(labels, test_fraction)
     S_train, S_test, y_train, y_test = train_test_split(
         samples, labels, test_size=test_fraction, random_state=seed, stratify=labels)
     if name in REAL:

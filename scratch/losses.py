@@ -19,8 +19,14 @@ def binary_cross_entropy(AL: np.ndarray, Y: np.ndarray) -> float:
     """
     m = Y.shape[1]
     with np.errstate(divide="ignore"):
-        losses = -(Y * np.log(AL) + (1 - Y) * np.log1p(-AL))  # [1, m]
-    return float(np.sum(losses) / m)
+        losses = -(y_log(Y, np.log(AL)) + y_log(1 - Y, np.log1p(-AL)))  # [1, m]
+    return float(np.sum(losses) / m) + 0.0                              # + 0.0: no -0.0
+
+
+def y_log(Y: np.ndarray, log_A: np.ndarray) -> np.ndarray:
+    """Y * log A with 0 * log 0 = 0 (the limit): a label of 0 takes nothing from log A."""
+    with np.errstate(invalid="ignore"):
+        return np.where(Y == 0, 0.0, Y * log_A)
 
 
 def binary_cross_entropy_with_logits(ZL: np.ndarray, Y: np.ndarray) -> float:
@@ -55,7 +61,7 @@ def cross_entropy_from_probabilities(AL: np.ndarray, Y: np.ndarray) -> float:
     m = Y.shape[1]
     with np.errstate(divide="ignore"):
         logs = np.log(AL)                                                 # [K, m]
-    return float(-np.sum(np.where(Y > 0, Y * logs, 0.0)) / m)
+    return float(-np.sum(y_log(Y, logs)) / m) + 0.0
 
 
 def output_delta(AL: np.ndarray, Y: np.ndarray) -> np.ndarray:

@@ -16,7 +16,7 @@ from scratch import losses
 from scratch.activations import Activation, get
 from scratch.initializers import initialize
 from scratch.spec import ModelSpec, check_dtype, check_seed
-from scratch.validate import check_X, check_Y
+from scratch.validate import check_output, check_X, check_Y
 
 
 def labels_from_output(AL: np.ndarray, output: str) -> np.ndarray:
@@ -85,6 +85,8 @@ class Model:
         is finite for any logit; without, from A[L] by the printed formula.
         """
         if caches is None:
+            AL = check_output(AL, self.spec)
+            Y = check_Y(Y, self.spec, AL.shape[1], self.dtype, m_from="AL")
             return losses.cross_entropy_from_probabilities(AL, Y)
         ZL = caches[-1].Z                                      # [n_L, m]
         if self.spec.output == "sigmoid":

@@ -65,8 +65,15 @@ def check_real(arg: str, value: object, low: float, high: float = math.inf,
     return x
 
 
+MAX_SEED = 2**32 - 1    # the largest seed every consumer takes (scikit-learn's random_state)
+
+
 def check_seed(seed: object) -> int:
-    return check_int("seed", seed, 0)
+    """A seed in 0..2**32 - 1, which NumPy, torch and scikit-learn all accept."""
+    seed = check_int("seed", seed, 0)
+    if seed > MAX_SEED:
+        raise InvalidArgument(f"seed: got {seed}, expected an integer in 0..{MAX_SEED}")
+    return seed
 
 
 def check_dtype(dtype: object) -> str:
@@ -74,7 +81,7 @@ def check_dtype(dtype: object) -> str:
     if isinstance(dtype, type):
         name = dtype.__name__
     else:
-        name = str(dtype).replace("torch.", "")
+        name = str(dtype).replace("torch.", "").strip().lower()
     if name not in DTYPES:
         raise InvalidArgument(f"dtype: got {dtype!r}, expected one of {', '.join(DTYPES)}")
     return name

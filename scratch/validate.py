@@ -13,9 +13,18 @@ from scratch.losses import one_hot
 from scratch.spec import InvalidArgument, ModelSpec, check_int, check_real
 
 
+def as_array(arg: str, value: object) -> np.ndarray:
+    """np.asarray(value), with ragged nested lists refused by name."""
+    try:
+        return np.asarray(value)
+    except (ValueError, TypeError) as exc:
+        raise InvalidArgument(f"{arg}: cannot be read as an array ({exc}); expected a "
+                              "rectangular array of numbers") from None
+
+
 def check_X(X: object, spec: ModelSpec, dtype: np.dtype, arg: str = "X") -> np.ndarray:
     """X as [n_x, m] in `dtype`: 2-D, numeric, m >= 1, finite, n_x rows."""
-    X = np.asarray(X)
+    X = as_array(arg, X)
     if X.dtype.kind not in "biuf":
         raise InvalidArgument(f"{arg}: got dtype {X.dtype}, expected real numbers")
     if X.ndim != 2:
@@ -36,16 +45,37 @@ def check_X(X: object, spec: ModelSpec, dtype: np.dtype, arg: str = "X") -> np.n
         raise InvalidArgument(
             f"{arg}: holds NaN or inf (first at [{bad[0]}, {bad[1]}]), expected finite values"
         )
-    return np.ascontiguousarray(X, dtype=dtype)
+    with np.errstate(over="ignore"):
+        cast = np.ascontiguousarray(X, dtype=dtype)
+    if not np.all(np.isfinite(cast)):
+        bad = np.argwhere(~np.isfinite(cast))[0]
+        raise InvalidArgument(
+            f"{arg}: holds {X[bad[0], bad[1]]:.3g} (first at [{bad[0]}, {bad[1]}]), beyond the "
+            f"largest {np.dtype(dtype).name}, {np.finfo(dtype).max:.3g}; expected values the "
+            "model's dtype can hold (scale the features)"
+        )
+    return cast
 
 
-def check_Y(Y: object, spec: ModelSpec, m: int, dtype: np.dtype, arg: str = "Y") -> np.ndarray:
+def check_output(AL: object, spec: ModelSpec, arg: str = "AL") -> np.ndarray:
+    """A[L] as given to the cost: [n_y, m] probabilities in [0, 1] (m >= 1)."""
+    AL = as_array(arg, AL)
+    if AL.dtype.kind not in "biuf" or AL.ndim != 2 or AL.shape[0] != spec.n_y or AL.shape[1] == 0:
+        raise InvalidArgument(f"{arg}: got shape {AL.shape} of {AL.dtype}, expected probabilities "
+                              f"[{spec.n_y}, m] (the A[L] of forward)")
+    if not np.all((AL >= 0) & (AL <= 1)):
+        raise InvalidArgument(f"{arg}: holds values outside [0, 1] (or NaN), expected probabilities")
+    return AL
+
+
+def check_Y(Y: object, spec: ModelSpec, m: int, dtype: np.dtype, arg: str = "Y",
+            m_from: str = "X") -> np.ndarray:
     """Y ready for the cost: [1, m] of 0/1 (sigmoid) or one-hot [K, m] (softmax).
 
     For a softmax output, class indices [1, m] in 0..K-1 are accepted too and
     turned into one-hot columns.
     """
-    Y = np.asarray(Y)
+    Y = as_array(arg, Y)
     if Y.dtype.kind not in "biuf":
         raise InvalidArgument(f"{arg}: got dtype {Y.dtype}, expected numbers")
     K = spec.n_y
@@ -57,8 +87,11 @@ def check_Y(Y: object, spec: ModelSpec, m: int, dtype: np.dtype, arg: str = "Y")
             "y.reshape(1, -1))"
         )
     if Y.shape[1] != m:
+        hint = " (is it transposed? labels are a row, one column per sample)" \
+            if Y.shape[0] == m else ""
         raise InvalidArgument(
-            f"{arg}: got {Y.shape[1]} samples (shape {Y.shape}), expected m = {m} as in X"
+            f"{arg}: got {Y.shape[1]} samples (shape {Y.shape}), expected m = {m} as in "
+            f"{m_from}{hint}"
         )
     if not np.all(np.isfinite(Y)):
         raise InvalidArgument(f"{arg}: holds NaN or inf, expected {expected}")

@@ -7,6 +7,8 @@ import torch
 import scratch
 import torch_ref
 from compare import adapter
+from scratch.errors import InvalidArgument
+from scratch.losses import one_hot
 
 CPU = torch.device("cpu")
 
@@ -74,3 +76,28 @@ def test_values_read_from_torch_do_not_change_when_torch_trains_on():
     torch_ref.Trainer(net, 0.5).step(X, y)
     assert all(np.array_equal(before[k], kept[k]) for k in kept)
     assert not np.array_equal(adapter.params_from_torch(net)["W1"], kept["W1"])
+
+
+def test_softmax_targets_from_class_indices_or_one_hot_are_the_same_indices():
+    labels = np.array([[3, 0, 2, 2, 1]])
+    cpu = torch.device("cpu")
+    from_indices = adapter.targets_to_torch(labels, "softmax", cpu, torch.float64)
+    from_one_hot = adapter.targets_to_torch(one_hot(labels, 4), "softmax", cpu, torch.float64)
+    assert from_indices.tolist() == from_one_hot.tolist() == [3, 0, 2, 2, 1]
+
+
+@pytest.mark.parametrize("Y, output, message", [
+    (np.array([[0, 1]]), "Sigmoidd", "output: unknown name"),
+    (np.array([[0.5, 1]]), "softmax", "not whole numbers"),
+    (np.array([[1, 0], [1, 1]]), "softmax", "not one-hot"),
+    (np.array([0, 1]), "sigmoid", r"Y: got shape \(2,\)"),
+    (np.array([[0, 1], [1, 0]]), "sigmoid", "0/1 labels \\[1, m\\]"),
+])
+def test_targets_that_cannot_be_moved_are_named(Y, output, message):
+    with pytest.raises(InvalidArgument, match=message):
+        adapter.targets_to_torch(Y, output, torch.device("cpu"), torch.float64)
+
+
+def test_ragged_samples_are_named():
+    with pytest.raises(InvalidArgument, match="X: cannot be read as an array"):
+        adapter.batch_to_torch([[1.0, 2.0], [3.0]], torch.device("cpu"), torch.float64)

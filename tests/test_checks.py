@@ -153,3 +153,19 @@ def test_all_four_checks_pass_with_the_reference_on_a_cuda_gpu(dtype):
     report = check_model(model, data, lr=0.3, iterations=50, device="cuda")
     assert report.passed, report.diagnosis
     assert "on cuda" in report.description
+
+
+def test_the_final_cost_is_j_of_the_trained_parameters_on_the_whole_training_split():
+    """Not the last mini-batch's cost before the last update: J of the final parameters."""
+    data = datasets.load("flower", seed=1)
+    model = scratch.DeepNet([2, 5, 1], activation="tanh", init="xavier")
+    report = check_model(model, data, lr=0.5, iterations=30, batch_size=8)
+    assert report.passed, report.diagnosis
+    A = torch.tensor(data.X_train.T)                                  # [m, n_x], by hand
+    for l in (1, 2):
+        Z = A @ torch.tensor(model.params[f"W{l}"]).T + torch.tensor(model.params[f"b{l}"][:, 0])
+        A = torch.tanh(Z) if l == 1 else Z
+    J = torch.nn.functional.binary_cross_entropy_with_logits(A, torch.tensor(data.Y_train.T, dtype=torch.float64))
+    for side in ("scratch", "torch"):
+        assert report.final[side]["cost"] == pytest.approx(J.item(), rel=1e-13)
+    assert report.final["scratch"]["cost"] != report.trajectory.costs["scratch"][-1]

@@ -68,3 +68,27 @@ def test_one_hot_columns():
     np.testing.assert_array_equal(Y, [[0, 1, 0], [0, 0, 1], [1, 0, 0]])
     assert Y.dtype == np.float64
     assert losses.one_hot(np.array([1, 0]), 2, np.float32).dtype == np.float32
+
+
+def test_costs_from_probabilities_take_0_log_0_as_0():
+    """Certain, right predictions cost exactly 0 (the limit of y log a), not NaN or -0.0."""
+    assert math.copysign(1, losses.binary_cross_entropy(np.array([[0.0, 1.0]]), np.array([[0.0, 1.0]]))) == 1
+    assert losses.binary_cross_entropy(np.array([[0.0, 1.0]]), np.array([[0.0, 1.0]])) == 0.0
+    AL = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]])
+    J = losses.cross_entropy_from_probabilities(AL, losses.one_hot(np.array([[0, 1]]), 3))
+    assert J == 0.0 and math.copysign(1, J) == 1
+    # and agree with the logits version where both are finite
+    Z = np.array([[-1.5, 0.2, 3.0]])
+    Y = np.array([[0.0, 1.0, 1.0]])
+    A = 1 / (1 + np.exp(-Z))
+    assert losses.binary_cross_entropy(A, Y) == pytest.approx(losses.binary_cross_entropy_with_logits(Z, Y),
+                                                               rel=1e-15)
+
+
+def test_a_model_cost_of_probabilities_takes_class_indices_for_softmax():
+    from scratch import DeepNet
+    net = DeepNet([2, 3, 3], output="softmax")
+    AL = np.array([[0.7, 0.1], [0.2, 0.3], [0.1, 0.6]])
+    expected = -(math.log(0.7) + math.log(0.6)) / 2
+    assert net.cost(AL, np.array([[0, 2]])) == pytest.approx(expected, rel=1e-15)
+    assert net.cost(AL.tolist(), losses.one_hot(np.array([[0, 2]]), 3)) == pytest.approx(expected, rel=1e-15)

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+import scratch
 import torch_ref
 from scratch.errors import InvalidArgument
 from torch_ref.device import resolve_device, resolve_dtype
@@ -116,3 +117,43 @@ def test_cuda_placement_and_parity_of_a_step():
     torch_ref.Trainer(cpu, 0.1).step(X, y)
     for a, b in zip(net.parameters(), cpu.parameters(), strict=True):
         np.testing.assert_allclose(a.detach().cpu().numpy(), b.detach().numpy(), rtol=1e-12)
+
+
+def test_the_readme_path_from_a_multi_class_dataset_keeps_the_labels():
+    """datasets give class indices [1, m]; moved to torch they stay the same labels."""
+    from compare import adapter
+    from scratch import datasets
+    data = datasets.load("digits", seed=0)
+    cpu = torch.device("cpu")
+    y = adapter.targets_to_torch(data.Y_train, "softmax", cpu, torch.float64)
+    assert y.tolist() == data.Y_train[0].tolist()
+    assert len(set(y.tolist())) == 10
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda net, X, y: torch_ref.fit(net, X, y * 0.5, iterations=1), r"y: holds \[0.5"),
+    (lambda net, X, y: torch_ref.fit(net, X.float() * 1e38 * 9, y, iterations=1), "X: holds NaN or inf"),
+    (lambda net, X, y: net.predict(X.numpy()), "X: got ndarray, expected a real tensor .*batch_to_torch"),
+    (lambda net, X, y: net.predict(X.T), r"is it transposed"),
+    (lambda net, X, y: net.accuracy(X, y[:, None]), r"y: got \(6, 1\), expected a tensor \[6\] of class"),
+    (lambda net, X, y: torch_ref.fit(scratch.DeepNet([2, 3, 3], output="softmax"), X, y), "scratch.fit"),
+])
+def test_bad_tensors_are_named(make, message):
+    net = torch_ref.DeepNet([2, 3, 3], output="softmax")
+    X = torch.randn(6, 2, dtype=torch.float64)
+    y = torch.tensor([0, 1, 2, 0, 1, 2])
+    with pytest.raises(InvalidArgument, match=message):
+        make(net, X, y)
+
+
+def test_a_float64_x_beyond_float32_is_named_for_a_float32_model():
+    net = torch_ref.ShallowNet(2, dtype="float32")
+    X = torch.full((4, 2), 1e39, dtype=torch.float64)
+    with pytest.raises(InvalidArgument, match="beyond the largest torch.float32"):
+        torch_ref.fit(net, X, torch.ones(4, 1), iterations=1)
+
+
+def test_predict_moves_x_to_the_model_dtype():
+    net = torch_ref.ShallowNet(2, dtype="float64", init="xavier", seed=3)
+    X = torch.randn(5, 2)
+    assert torch.equal(net.predict(X), net.predict(X.double()))

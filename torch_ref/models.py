@@ -18,6 +18,7 @@ from torch import nn
 
 from scratch.spec import ModelSpec, check_int, check_seed
 from torch_ref.device import resolve_device, resolve_dtype
+from torch_ref.validate import check_X, check_y
 
 
 def init_std(init: str, fan_in: int) -> float:
@@ -104,8 +105,8 @@ class Net(nn.Module):
 
     @torch.no_grad()
     def predict_proba(self, X: torch.Tensor) -> torch.Tensor:
-        """A[L] [m, n_L]."""
-        return self.output_activation(self(X))
+        """A[L] [m, n_L] of the samples X [m, n_x] (checked, and moved to the model)."""
+        return self.output_activation(self(check_X(X, self.spec, self.device, self.dtype)))
 
     @torch.no_grad()
     def predict(self, X: torch.Tensor) -> torch.Tensor:
@@ -118,6 +119,8 @@ class Net(nn.Module):
     @torch.no_grad()
     def accuracy(self, X: torch.Tensor, y: torch.Tensor) -> float:
         """Fraction of the samples predicted right (y as given to the loss)."""
+        X = check_X(X, self.spec, self.device, self.dtype)
+        y = check_y(y, self.spec, X.shape[0], self.device, self.dtype)
         labels = y[:, 0].long() if self.spec.output == "sigmoid" else y
         return (self.predict(X) == labels).double().mean().item()
 

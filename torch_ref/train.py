@@ -12,6 +12,7 @@ from scratch.errors import InvalidArgument, TrainingDiverged
 from scratch.spec import check_int, check_real, check_seed
 from torch_ref.device import threads_for, torch_threads
 from torch_ref.models import Net
+from torch_ref.validate import check_X, check_y
 
 PROGRESS_FROM = 500  # iterations from which fit shows a progress bar by default
 
@@ -58,24 +59,8 @@ def batch_order(m: int, batch_size: int | None, iterations: int, seed: int = 0,
 
 def check_batch(model: Net, X: object, y: object) -> tuple[torch.Tensor, torch.Tensor]:
     """X [m, n_x] and y (float [m, 1] of 0/1, or class indices [m]) on the model's device."""
-    if not isinstance(X, torch.Tensor) or X.ndim != 2 or X.shape[1] != model.spec.n_x:
-        got = tuple(X.shape) if isinstance(X, torch.Tensor) else type(X).__name__
-        raise InvalidArgument(f"X: got {got}, expected a tensor [m, {model.spec.n_x}]")
-    if X.shape[0] == 0:
-        raise InvalidArgument("X: got m = 0 samples, expected m >= 1")
-    if not torch.isfinite(X).all():
-        raise InvalidArgument("X: holds NaN or inf, expected finite values")
-    sigmoid = model.spec.output == "sigmoid"
-    expected = f"float [{X.shape[0]}, 1] of 0/1" if sigmoid else f"class indices [{X.shape[0]}]"
-    if not isinstance(y, torch.Tensor) or tuple(y.shape) != ((X.shape[0], 1) if sigmoid
-                                                            else (X.shape[0],)):
-        got = tuple(y.shape) if isinstance(y, torch.Tensor) else type(y).__name__
-        raise InvalidArgument(f"y: got {got}, expected {expected}")
-    valid = ((y == 0) | (y == 1)) if sigmoid else ((y >= 0) & (y < model.spec.n_y))
-    if not valid.all():
-        raise InvalidArgument(f"y: holds values outside the labels, expected {expected}")
-    dtype = model.dtype if sigmoid else torch.long
-    return X.to(model.device, model.dtype), y.to(model.device, dtype)
+    X = check_X(X, model.spec, model.device, model.dtype)
+    return X, check_y(y, model.spec, X.shape[0], model.device, model.dtype)
 
 
 def fit(model: Net, X: torch.Tensor, y: torch.Tensor, lr: float = 0.01, iterations: int = 1000,
@@ -88,6 +73,14 @@ def fit(model: Net, X: torch.Tensor, y: torch.Tensor, lr: float = 0.01, iteratio
     A model too small for torch to split its work trains on one CPU thread
     (`torch_ref.device.threads_for`): the same results, without a fork and join per op.
     """
+    if not isinstance(model, Net):
+        hint = " (a scratch model trains with scratch.fit)" \
+            if type(model).__module__.startswith("scratch") else ""
+        raise InvalidArgument(f"model: got {type(model).__name__}, expected a torch_ref model "
+                              f"(LogisticRegression, ShallowNet or DeepNet){hint}")
+    if callback is not None and not callable(callback):
+        raise InvalidArgument(f"callback: got {callback!r}, expected a function "
+                              "callback(step, J) or None")
     X, y = check_batch(model, X, y)
     iterations = check_int("iterations", iterations, 1)
     if batch_size is not None:
