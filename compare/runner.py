@@ -150,7 +150,7 @@ def run_job(job: Job, cfg: RunConfig, data: Dataset, experiment: Path | None, ca
 def _as_invalid(what: str) -> Iterator[None]:
     try:
         yield
-    except (KeyError, TypeError, ValueError) as exc:
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:
         if isinstance(exc, InvalidArgument):
             raise
         raise InvalidArgument(f"resume: {what} is not a checkpoint of nncompare ({exc})") from None
@@ -167,9 +167,16 @@ def resumed_jobs(experiment: Path, models: tuple[str, ...]) -> tuple[RunConfig, 
                               "a --scratch-impl model keeps none, so it cannot be resumed)")
     jobs, cfg = [], None
     for kind in found:
-        with _as_invalid(str(checkpoint_path(experiment, kind, "scratch"))):
-            ours = checkpoint.load(checkpoint_path(experiment, kind, "scratch"))
-            theirs = checkpoint.load(checkpoint_path(experiment, kind, "torch"))
+        mine, other = checkpoint_path(experiment, kind, "scratch"), checkpoint_path(experiment, kind, "torch")
+        with _as_invalid(str(mine)):
+            ours, theirs = checkpoint.load(mine), checkpoint.load(other)
+            pair = [(c.side, list(c.spec.layer_dims), c.step) for c in (ours, theirs)]
+            sides = ours.side == "scratch" and theirs.side == "torch"
+            if not sides or (ours.spec, ours.step) != (theirs.spec, theirs.step):
+                raise InvalidArgument(
+                    f"resume: {mine} and {other} are not the scratch and torch sides of one model "
+                    "after the same steps (got, as (side, layer_dims, step): "
+                    f"{pair[0]} and {pair[1]})")
             cfg = RunConfig(**{k: tuple(v) if isinstance(v, list) else v
                                for k, v in ours.extra["config"].items()})
             jobs.append(Job(kind, checkpoint.to_scratch(ours), float(ours.extra["lr"]), ours.step,
