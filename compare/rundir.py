@@ -10,17 +10,23 @@ Two rules keep TensorBoard's charts honest (a reused folder gets duplicate steps
   or fails because it exists, in which case `-2`, `-3`, ... are tried, so two
   processes started in the same second never share a folder;
 * an explicit `--experiment NAME` whose folder exists is an error, unless
-  `--overwrite`, which clears it first.
+  `--overwrite`, which clears it first, but only if it is an nncompare run: a
+  folder holding the marker file `.nncompare-run` that `create` writes into every
+  folder it makes (or, for runs made before the marker, nothing but
+  `<model>/{scratch,torch,diff}/` folders of event files and checkpoints), or an
+  empty folder. Any other folder is refused and nothing in it is deleted.
 
-`plan` checks everything (names, the log folder being a writable folder) and
-creates nothing; `create` makes the folder once every other check has passed,
-so a bad-usage failure leaves no folder behind.
+`plan` checks everything (names, the log folder being a folder nncompare can write
+in, a folder to overwrite being a run) and creates nothing; `create` makes the
+folder once every other check has passed, so a bad-usage failure leaves no folder
+behind.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +34,8 @@ from pathlib import Path
 from scratch.errors import InvalidArgument
 
 MAX_SUFFIX = 1000   # -2 ... -1000 on collisions of the default name in one second
+MARKER = ".nncompare-run"   # written into every run folder `create` makes: --overwrite may clear it
+SIDES = ("scratch", "torch", "diff")
 
 
 @dataclass(frozen=True)
@@ -40,17 +48,43 @@ class Plan:
     overwrite: bool
 
 
-def check_writable_folder(path: Path) -> None:
-    """InvalidArgument unless `path`, or the nearest folder above it that exists, is a
-    writable folder (so that `path` can be created in it)."""
+def nearest_existing(path: Path) -> Path:
+    """`path` if it exists, else the nearest folder above it that does."""
     existing = path
     while not existing.exists() and existing != existing.parent:
         existing = existing.parent
+    return existing
+
+
+def cannot_create_in(folder: Path) -> str | None:
+    """Why nothing can be created in the existing folder `folder` (None: it can).
+
+    Tries it: a file is created there and deleted at once, since permissions alone do not
+    tell (root passes every permission check, yet cannot create files in /proc)."""
+    if not os.access(folder, os.W_OK | os.X_OK):
+        return "it is not writable"
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".nncompare-probe-", dir=folder)
+    except OSError as exc:
+        return f"{exc.strerror or exc}"
+    os.close(fd)
+    os.unlink(probe)
+    return None
+
+
+def check_writable_folder(path: Path) -> None:
+    """InvalidArgument unless `path`, or the nearest folder above it that exists, is a
+    folder that nncompare can create `path` in."""
+    existing = nearest_existing(path)
     if not existing.is_dir():
         raise InvalidArgument(f"logdir: {path} cannot be a folder: {existing} is not a folder")
-    if not os.access(existing, os.W_OK | os.X_OK):
+    why = cannot_create_in(existing)
+    if why == "it is not writable":
         raise InvalidArgument(f"logdir: {existing} is not writable, expected a folder "
                               "that can hold the runs (choose another with --logdir)")
+    if why is not None:
+        raise InvalidArgument(f"logdir: cannot create {path}: nothing can be created in "
+                              f"{existing} ({why}); choose another folder with --logdir")
 
 
 def check_name(name: str) -> str:
@@ -60,6 +94,41 @@ def check_name(name: str) -> str:
         raise InvalidArgument(f"experiment: got {name!r}, expected a folder name such as "
                               "flower-lr0.5 (no '/', not '.' or '..')")
     return text
+
+
+def _legacy_run(folder: Path) -> bool:
+    """A run made before the marker: only <model>/{scratch,torch,diff}/ folders (at least one)
+    holding nothing but event files and checkpoints."""
+    models = list(folder.iterdir())
+    for model in models:
+        if model.is_symlink() or not model.is_dir():
+            return False
+        for side in model.iterdir():
+            if side.name not in SIDES or side.is_symlink() or not side.is_dir():
+                return False
+            for f in side.iterdir():
+                if f.is_symlink() or not f.is_file() or not f.name.startswith(
+                        ("events.out.tfevents.", "checkpoint.npz", ".checkpoint.npz.")):
+                    return False
+    return bool(models)
+
+
+def check_clearable(folder: Path) -> None:
+    """InvalidArgument unless `folder` may be cleared by --overwrite: an nncompare run (its
+    marker, or the shape of an older run) or an empty folder. Deletes nothing."""
+    refuse = (f"experiment: {folder} is not an nncompare run (it holds no {MARKER} file), so "
+              "--overwrite will not clear it; nothing was deleted (choose another name, or "
+              "remove it yourself)")
+    if folder.is_symlink():
+        raise InvalidArgument(f"experiment: {folder} is a link, not a run folder; --overwrite "
+                              "will not clear it; nothing was deleted")
+    try:
+        if (folder / MARKER).is_file() or not any(folder.iterdir()) or _legacy_run(folder):
+            return
+    except OSError as exc:
+        raise InvalidArgument(f"experiment: cannot read {folder} ({exc.strerror or exc}); "
+                              "nothing was deleted") from None
+    raise InvalidArgument(refuse)
 
 
 def plan(logdir: str | os.PathLike, name: str | None, prefix: str, overwrite: bool) -> Plan:
@@ -74,6 +143,8 @@ def plan(logdir: str | os.PathLike, name: str | None, prefix: str, overwrite: bo
         if folder.exists() and not overwrite:
             raise InvalidArgument(f"experiment: {folder} already exists; choose another name "
                                   "or pass --overwrite to clear it")
+        if folder.exists():
+            check_clearable(folder)
     elif overwrite:
         raise InvalidArgument("overwrite: --overwrite needs --experiment NAME "
                               "(a default name is always new)")
@@ -81,22 +152,31 @@ def plan(logdir: str | os.PathLike, name: str | None, prefix: str, overwrite: bo
 
 
 def _mkdir(folder: Path) -> None:
-    """Create `folder` (its parents as needed), failing if it exists."""
+    """Create `folder` (its parents as needed) with its marker, failing if it exists."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     os.mkdir(folder)
+    try:
+        (folder / MARKER).write_text("This folder is an nncompare run: `nncompare --overwrite` "
+                                     "may delete it and everything in it.\n")
+    except BaseException:
+        shutil.rmtree(folder, ignore_errors=True)
+        raise
 
 
 def create(p: Plan) -> Path:
     """Create the experiment folder as planned and return it.
 
     Raises:
-        InvalidArgument: the folder appeared meanwhile (another process), or the log
-            folder cannot be written.
+        InvalidArgument: the folder appeared meanwhile (another process), a folder to
+            overwrite is not an nncompare run (checked again: it may have changed since
+            `plan`), or the folder cannot be created (the error names it).
     """
+    folder = p.logdir
     try:
         if p.name is not None:
             folder = p.logdir / p.name
-            if p.overwrite and folder.is_dir():
+            if p.overwrite and (folder.is_dir() or folder.is_symlink()):
+                check_clearable(folder)
                 shutil.rmtree(folder)
             try:
                 _mkdir(folder)
@@ -116,6 +196,10 @@ def create(p: Plan) -> Path:
                               "name this one with --experiment")
     except PermissionError as exc:
         raise InvalidArgument(f"logdir: {p.logdir} is not writable ({exc.strerror})") from None
+    except OSError as exc:   # e.g. under /proc, a full disk, a name too long: nothing is left
+        where = exc.filename or folder
+        raise InvalidArgument(f"logdir: cannot create {where} ({exc.strerror or exc}); "
+                              "choose another folder with --logdir") from None
 
 
 def remove(folder: Path) -> None:

@@ -11,7 +11,7 @@ import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from compare import cli as nncompare
-from compare import errata
+from compare import errata, rundir
 from compare.experiments import (
     EXPERIMENTS,
     ExperimentFailed,
@@ -271,7 +271,7 @@ def test_each_run_is_logged_for_both_sides_with_the_experiments_own_quantities(t
     result = zero_init.run(settings)
     folder = tmp_path / "exp-zero-init"
     assert result.logs == str(folder)
-    assert sorted(p.name for p in folder.iterdir()) == sorted(zero_init.VARIANTS)
+    assert sorted(p.name for p in folder.iterdir()) == sorted([rundir.MARKER, *zero_init.VARIANTS])
     for side in SIDES:
         events = EventAccumulator(str(folder / "constant" / side), size_guidance={"scalars": 0})
         events.Reload()

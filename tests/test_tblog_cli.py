@@ -57,6 +57,75 @@ def test_default_names_are_unique_even_when_started_in_the_same_second(tmp_path,
                                   + [f"flower-20250101-120000-{k}" for k in range(2, 9)])
 
 
+def test_every_run_folder_carries_the_marker_that_lets_overwrite_clear_it(tmp_path, capsys):
+    assert run(capsys, "--logdir", str(tmp_path))[0] == 0
+    [experiment] = tmp_path.iterdir()
+    assert sorted(p.name for p in experiment.iterdir()) == [rundir.MARKER, "logistic"]
+
+
+def test_overwrite_refuses_a_folder_that_is_not_a_run_and_deletes_nothing(tmp_path, capsys):
+    important = tmp_path / "important"
+    important.mkdir()
+    (important / "notes.txt").write_text("years of work")
+    code, out, err = run(capsys, "--logdir", str(tmp_path), "--experiment", "important", "--overwrite")
+    assert code == 2 and out == ""
+    assert err == (f"nncompare: error: experiment: {important} is not an nncompare run (it holds no "
+                   f"{rundir.MARKER} file), so --overwrite will not clear it; nothing was deleted "
+                   "(choose another name, or remove it yourself)\n")
+    assert [p.name for p in important.iterdir()] == ["notes.txt"]
+    assert (important / "notes.txt").read_text() == "years of work"
+
+
+def test_overwrite_clears_an_older_run_without_the_marker_but_not_with_a_stray_file(tmp_path, capsys):
+    logdir = ["--logdir", str(tmp_path), "--experiment", "old"]
+    assert run(capsys, *logdir)[0] == 0
+    (tmp_path / "old" / rundir.MARKER).unlink()             # as runs made before the marker
+    assert run(capsys, *logdir, "--overwrite")[0] == 0
+    assert (tmp_path / "old" / rundir.MARKER).is_file()
+    (tmp_path / "old" / rundir.MARKER).unlink()
+    (tmp_path / "old" / "logistic" / "scratch" / "mine.txt").write_text("not nncompare's")
+    code, _, err = run(capsys, *logdir, "--overwrite")
+    assert code == 2 and "is not an nncompare run" in err
+    assert (tmp_path / "old" / "logistic" / "scratch" / "mine.txt").is_file()
+
+
+def test_overwrite_reuses_an_empty_folder(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    assert run(capsys, "--logdir", str(tmp_path), "--experiment", "empty", "--overwrite")[0] == 0
+    assert runs_under(tmp_path) == ["empty/logistic/diff", "empty/logistic/scratch",
+                                    "empty/logistic/torch"]
+
+
+def test_create_checks_again_a_folder_that_changed_since_the_plan(tmp_path):
+    (tmp_path / "e").mkdir()
+    plan = rundir.plan(tmp_path, "e", "flower", overwrite=True)       # empty: may be cleared
+    (tmp_path / "e" / "notes.txt").write_text("written meanwhile")
+    with pytest.raises(InvalidArgument, match="is not an nncompare run"):
+        rundir.create(plan)
+    assert (tmp_path / "e" / "notes.txt").read_text() == "written meanwhile"
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's /proc")
+def test_a_logdir_where_nothing_can_be_created_is_a_usage_error(capsys):
+    code, out, err = run(capsys, "--logdir", "/proc/nncompare-test-runs")
+    assert code == 2 and out == ""
+    assert err == ("nncompare: error: logdir: cannot create /proc/nncompare-test-runs: nothing can "
+                   "be created in /proc (No such file or directory); choose another folder with "
+                   "--logdir\n")
+
+
+def test_an_os_error_creating_the_run_folder_names_it_and_leaves_nothing(tmp_path, capsys, monkeypatch):
+    def full(path, *args, **kwargs):
+        raise OSError(28, "No space left on device", str(path))
+
+    monkeypatch.setattr(rundir.os, "mkdir", full)
+    code, out, err = run(capsys, "--logdir", str(tmp_path), "--experiment", "e")
+    assert code == 2 and out == ""
+    assert err == (f"nncompare: error: logdir: cannot create {tmp_path / 'e'} (No space left on "
+                   "device); choose another folder with --logdir\n")
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_an_existing_experiment_is_an_error_unless_overwrite_which_clears_it(tmp_path, capsys):
     logdir = ["--logdir", str(tmp_path), "--experiment", "mine"]
     assert run(capsys, *logdir)[0] == 0
