@@ -32,7 +32,7 @@ import torch
 from threadpoolctl import threadpool_limits
 
 import scratch
-from compare import adapter, bench_jobs, bench_report, bench_targets
+from compare import adapter, bench_jobs, bench_report, bench_targets, report
 from compare import bench_measure as measure
 from scratch import train as scratch_train
 from scratch.datasets import flower
@@ -296,17 +296,53 @@ def pick_configs(text: str | None, quick: bool) -> list[BenchConfig]:
     return chosen
 
 
-def render(json_path: Path, md_path: Path) -> int:
-    """The report of saved results, their targets judged again by the current code."""
+# what a results file must hold for the report to be rendered from it
+RESULT_KEYS = ("quick", "started", "seconds", "machine", "settings", "lr", "cuda", "threads",
+               "configs")
+
+
+def load_results(json_path: Path) -> dict:
+    """Saved results of `nncompare bench` (InvalidArgument naming the file if they are not)."""
     try:
         result = json.loads(json_path.read_text())
     except (OSError, ValueError) as exc:
         raise InvalidArgument(f"render: cannot read results from {json_path} ({exc})") from None
-    result["targets"] = bench_targets.targets(result)
-    md_path.write_text(bench_report.markdown(result, json_path))
-    print(bench_report.summary(result))
+    expected = "expected the results that 'nncompare bench --json' writes"
+    if not isinstance(result, dict):
+        kind = {list: "an array", str: "a string", bool: "a boolean", int: "a number",
+                float: "a number", type(None): "null"}.get(type(result), "a value")
+        raise InvalidArgument(f"render: {json_path} holds {kind}, not a JSON object; {expected}")
+    missing = [key for key in RESULT_KEYS if key not in result]
+    if missing:
+        raise InvalidArgument(f"render: {json_path} has no {', '.join(map(repr, missing))}; "
+                              f"{expected}")
+    if not isinstance(result["configs"], list):
+        raise InvalidArgument(f"render: {json_path}: 'configs' is not a JSON array; {expected}")
+    return result
+
+
+def render(json_path: Path, md_path: Path) -> int:
+    """The report of saved results, their targets judged again by the current code."""
+    result = load_results(json_path)
+    try:
+        result["targets"] = bench_targets.targets(result)
+        text = bench_report.markdown(result, json_path)
+        lines = bench_report.summary(result)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
+        raise InvalidArgument(f"render: {json_path} does not hold the results that 'nncompare "
+                              f"bench --json' writes ({type(exc).__name__}: {exc})") from None
+    write(md_path, text, "markdown")
+    print(lines)
     print(f"report written to {md_path}")
     return 0
+
+
+def write(path: Path, text: str, flag: str) -> None:
+    """Write atomically; an error (checked up front, but a disk may fill) is one line."""
+    try:
+        report.write_text(path, text)
+    except OSError as exc:
+        raise InvalidArgument(f"{flag}: cannot write {path} ({exc.strerror or exc})") from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -317,20 +353,34 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.rounds is not None:
         settings = Settings(**{**asdict(settings), "rounds": check_int("rounds", args.rounds, 1)})
     n_threads = None if args.threads is None else check_int("threads", args.threads, 1)
-    default_dir = Path("runs") if args.quick else Path("docs")
-    json_path = Path(args.json or default_dir / ("bench-quick.json" if args.quick else "benchmarks.json"))
-    md_path = Path(args.markdown or default_dir / ("bench-quick.md" if args.quick else "BENCHMARKS.md"))
-    if args.render is not None:
+    default_dir = "runs" if args.quick else "docs"
+    json_arg = args.json if args.json is not None else \
+        f"{default_dir}/{'bench-quick.json' if args.quick else 'benchmarks.json'}"
+    md_arg = args.markdown if args.markdown is not None else \
+        f"{default_dir}/{'bench-quick.md' if args.quick else 'BENCHMARKS.md'}"
+    md_path = Path(md_arg)
+    if args.render is not None:                 # the results are read, only the report written
+        if not args.render.strip():
+            raise InvalidArgument(f"render: got {args.render!r}, expected the results file "
+                                  "of a run, such as docs/benchmarks.json")
+        if args.json is not None:
+            raise InvalidArgument("render: --json names where new results go, but --render "
+                                  "measures nothing; the report goes to --markdown PATH")
+        report.check_output_file("markdown", md_arg)
         return render(Path(args.render), md_path)
+    json_path = Path(json_arg)
+    report.check_output_file("json", json_arg)          # before measuring, the defaults too
+    report.check_output_file("markdown", md_arg)
+    if json_path.resolve() == md_path.resolve():
+        raise InvalidArgument(f"markdown: {md_arg} is also the --json file; expected another "
+                              "path for the report")
     if n_threads is not None:
         settings = Settings(**{**asdict(settings), "single_thread": False, "allocator_check": False})
     with threads(n_threads):
         result = run(configs, dtypes, settings, jobs=not args.no_jobs, quick=args.quick,
                      log=lambda text: print(text, file=sys.stderr))
-    json_path.parent.mkdir(parents=True, exist_ok=True)
-    json_path.write_text(json.dumps(result, indent=1) + "\n")
-    md_path.parent.mkdir(parents=True, exist_ok=True)
-    md_path.write_text(bench_report.markdown(result, json_path))
+    write(json_path, json.dumps(result, indent=1) + "\n", "json")
+    write(md_path, bench_report.markdown(result, json_path), "markdown")
     print(bench_report.summary(result))
     print(f"results written to {json_path} and {md_path}")
     return 0

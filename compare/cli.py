@@ -7,13 +7,17 @@
     nncompare bench [--quick]         speed and memory of both implementations
     nncompare --tensorboard           then serve the run's TensorBoard logs (runs/<experiment>/)
 
+With `--json -` the JSON report goes to standard output and everything else
+(the table, where the logs are) to standard error.
+
 Exit codes: 0 every check agrees; 1 a check failed or training diverged;
-2 bad usage (one line on stderr, nothing written); 130 interrupted.
+2 bad usage (one line on stderr, nothing written); 3 a bug of nncompare; 130 interrupted.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import tempfile
@@ -92,7 +96,9 @@ def build_parser() -> Parser:
                    help="finite differences check a seeded sample above this many parameters")
     p.add_argument("--scratch-impl", default=None, metavar="MODULE:CLASS",
                    help="check your own from-scratch model instead of ours (deep architecture)")
-    p.add_argument("--json", default=None, metavar="PATH", help="also write the report as JSON")
+    p.add_argument("--json", default=None, metavar="PATH",
+                   help="also write the report as JSON; '-' prints it on standard output "
+                        "(the table then goes to standard error)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     log = p.add_argument_group("TensorBoard logs (runs/<experiment>/<model>/{scratch,torch,diff})")
     log.add_argument("--logdir", default="runs", help="folder of the experiments (default runs)")
@@ -100,7 +106,8 @@ def build_parser() -> Parser:
                      help="this run's folder name (default <dataset>-<YYYYmmdd-HHMMSS>, made "
                           "unique); an existing one is an error unless --overwrite")
     log.add_argument("--overwrite", action="store_true",
-                     help="clear the --experiment folder first if it exists")
+                     help="clear the --experiment folder first if it exists (only an "
+                          "nncompare run, or an empty folder: any other is refused)")
     log.add_argument("--log-every", type=int, default=None, metavar="N",
                      help="scalars every N steps (default iterations/100, at least 1)")
     log.add_argument("--hist-every", type=int, default=None, metavar="N",
@@ -124,13 +131,30 @@ def build_parser() -> Parser:
 RESUMED = ("model", "dataset", "layers", "hidden_units", "activation", "alpha", "output", "init", "lr",
            "batch_size", "seed", "dtype", "device", "fd_max_entries", "scratch_impl", "experiment",
            "overwrite", "no_log", "logdir")
+# ... of which these choose the run's folder: a resumed run logs into the one it resumes
+FOLDER_FLAGS = ("experiment", "overwrite", "no_log", "logdir")
+
+# text options that an empty value would otherwise silently turn into their default
+NOT_EMPTY = {"layers": "sizes such as 2,4,1", "activation": "one of sigmoid, tanh, relu, leaky_relu",
+             "init": "one of zeros, small, xavier, he",
+             "scratch_impl": "'package.module:ClassName'",
+             "resume": "the folder of a run, such as runs/flower-20250101-120000",
+             "logdir": "a folder such as runs"}
+
+
+def check_not_empty(args: argparse.Namespace) -> None:
+    """InvalidArgument for a text option given as '' (or blanks)."""
+    for name, expected in NOT_EMPTY.items():
+        value = getattr(args, name)
+        if value is not None and not value.strip():
+            raise InvalidArgument(f"{name}: got {value!r}, expected {expected}")
 
 
 def config_from(args: argparse.Namespace) -> RunConfig:
     models = MODELS if args.model.strip().lower() == "all" else (args.model,)
     return RunConfig(
         models=tuple(models), dataset=args.dataset,
-        layers=int_list(args.layers) if args.layers else None,
+        layers=int_list(args.layers) if args.layers is not None else None,
         hidden_units=args.hidden_units, activation=args.activation, output=args.output,
         init=args.init, alpha=args.alpha, lr=args.lr, iterations=args.iterations,
         batch_size=args.batch_size, seed=args.seed, dtype=args.dtype, device=args.device,
@@ -171,6 +195,10 @@ def resume_plan(args: argparse.Namespace) -> tuple[RunConfig, list[runner.Job], 
     """The run to go on with: its config from the checkpoints, with this command's iterations."""
     defaults = build_parser().parse_args([])
     given = [name for name in RESUMED if getattr(args, name) != getattr(defaults, name)]
+    folder = next((name for name in given if name in FOLDER_FLAGS), None)
+    if folder is not None:
+        raise InvalidArgument(f"resume: --{folder.replace('_', '-')} does not go with --resume: "
+                              f"a resumed run always logs into the run it resumes ({args.resume})")
     if given:
         raise InvalidArgument(f"resume: --{given[0].replace('_', '-')} comes from the checkpoints; "
                               "only --iterations, the cadence flags, --json, --no-progress and "
@@ -193,7 +221,19 @@ def fresh_plan(args: argparse.Namespace, cfg: RunConfig, data: datasets.Dataset)
 
 def run_main(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(argv)
-    if args.resume:
+    check_not_empty(args)
+    if args.json is not None:
+        report.check_output_file("json", args.json, stdout=True)   # before any work
+    if args.json != "-":
+        return run_checked(args, sys.stdout)
+    out = sys.stdout                    # the JSON alone; everything else goes to stderr
+    with contextlib.redirect_stdout(sys.stderr):
+        return run_checked(args, out)
+
+
+def run_checked(args: argparse.Namespace, json_out) -> int:
+    """The run of checked arguments; with `--json -`, the JSON goes to `json_out`."""
+    if args.resume is not None:
         cfg, jobs, resumed = resume_plan(args)
         plan: rundir.Plan | None = None
         cadence = Cadence.auto(cfg.iterations, args.log_every, args.hist_every, args.image_every)
@@ -204,14 +244,15 @@ def run_main(argv: Sequence[str]) -> int:
         data = datasets.load(cfg.dataset, seed=cfg.seed)
         jobs = fresh_plan(args, cfg, data)
     check_training(1.0, cfg.iterations, cfg.batch_size, data.X_train.shape[1])  # before any work
-    experiment = resumed if args.resume else (rundir.create(plan) if plan is not None else None)
+    experiment = resumed if args.resume is not None else (
+        rundir.create(plan) if plan is not None else None)
     bar = tqdm(total=cfg.iterations * len(jobs), desc="training", unit="step",
                disable=True if args.no_progress else None, file=sys.stderr)
     try:
         reports, log_seconds = runner.run(jobs, cfg, data, experiment, cadence, log_config(cfg, data),
                                           progress=lambda t: bar.update(1))
     except InvalidArgument:             # bad usage found late (e.g. by the harness): no folder left
-        if experiment is not None and not args.resume:
+        if experiment is not None and args.resume is None:
             rundir.remove(experiment)
         raise
     except KeyboardInterrupt:
@@ -226,14 +267,24 @@ def run_main(argv: Sequence[str]) -> int:
     if experiment is not None:
         print(f"TensorBoard logs in {experiment} ({log_seconds:.1f} s of logging); "
               f"view them with: tensorboard --logdir {experiment}")
-    if args.json:
+    if args.json is not None:
         meta = {"config": cfg.as_dict(), "environment": environment(cfg),
                 "dataset": {"name": data.name, "n_x": data.n_x, "n_classes": data.n_classes,
                             "m_train": data.X_train.shape[1], "m_test": data.X_test.shape[1]},
                 "logdir": str(experiment) if experiment is not None else None,
                 "logging_seconds": round(log_seconds, 3)}
-        report.write_json(args.json, report.to_json(reports, meta))
-        print(f"report written to {args.json}")
+        document = report.to_json(reports, meta)
+        if args.json == "-":
+            json_out.write(report.json_text(document))
+            json_out.flush()
+        else:
+            try:
+                report.write_json(args.json, document)
+            except OSError as exc:      # checked up front; the disk may still fill or change
+                kept = f"; the logs are kept in {experiment}" if experiment is not None else ""
+                raise InvalidArgument(f"json: cannot write {args.json} ({exc.strerror or exc}); "
+                                      f"the table above is the report{kept}") from None
+            print(f"report written to {args.json}")
     if args.tensorboard and experiment is not None:
         tb_server.serve(Path(experiment))
     return 0 if all(r.passed for r in reports) else 1

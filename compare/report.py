@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
+import stat
 import tempfile
 from pathlib import Path
 
+from compare import rundir
 from compare.harness import CHECKS, ModelReport
+from scratch.errors import InvalidArgument
 
 SCHEMA_VERSION = 1
 
@@ -42,19 +46,87 @@ def to_json(reports: list[ModelReport], meta: dict) -> dict:
             **meta, "models": [model_json(r) for r in reports]}
 
 
+def check_output_file(flag: str, path: str | os.PathLike, *, stdout: bool = False) -> Path | None:
+    """Check, before any work, that the file `--flag PATH` names can be written; create nothing.
+
+    The path must not be empty nor a folder, and its nearest existing folder above it must be a
+    folder nncompare can create files in (missing folders between are created when writing).
+    With `stdout`, '-' means standard output (returns None); otherwise '-' is refused, as a
+    file named '-' is almost never what was meant.
+
+    Raises:
+        InvalidArgument: naming the flag, the path and what was expected.
+    """
+    text = os.fspath(path)
+    wanted = "a file path" + (", or - for standard output" if stdout else "")
+    if not text.strip():
+        raise InvalidArgument(f"{flag}: got {text!r}, expected {wanted}")
+    if text == "-":
+        if stdout:
+            return None
+        raise InvalidArgument(f"{flag}: got '-', expected a file path (this option cannot "
+                              "write to standard output; write ./- for a file named '-')")
+    target = Path(text)
+    if target.is_dir():
+        raise InvalidArgument(f"{flag}: {target} is a folder, expected {wanted}")
+    existing = rundir.nearest_existing(target.parent)
+    if not existing.is_dir():
+        raise InvalidArgument(f"{flag}: cannot write {target}: {existing} is not a folder")
+    why = rundir.cannot_create_in(existing)
+    if why is not None:
+        raise InvalidArgument(f"{flag}: cannot write {target}: nothing can be created in "
+                              f"{existing} ({why}); expected a path in a writable folder")
+    return target
+
+
 def write_json(path: str | os.PathLike, document: dict) -> None:
     """Write atomically: a complete file appears under `path`, or the old one stays."""
+    write_text(path, json_text(document))
+
+
+def json_text(document: dict) -> str:
+    """The JSON report as written to a file or to standard output."""
+    return json.dumps(document, indent=2) + "\n"
+
+
+def write_text(path: str | os.PathLike, text: str) -> None:
+    """Write `text` atomically: a complete file appears under `path`, or the old one stays.
+
+    The file gets the mode `open()` would give it: an existing file keeps its own, a new one
+    0o666 less the umask (not the 0o600 of a temporary file).
+
+    Raises:
+        OSError: the file or the folders above it cannot be written (nothing is left behind).
+    """
     target = Path(path)
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
     try:
         with os.fdopen(fd, "w") as f:
-            json.dump(document, f, indent=2)
-            f.write("\n")
+            f.write(text)
+        os.chmod(tmp, _mode_for(target))
         os.replace(tmp, target)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _mode_for(target: Path) -> int:
+    try:
+        return stat.S_IMODE(target.stat().st_mode)
+    except FileNotFoundError:
+        return 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    """The process's umask, read without changing it where the system shows it (Linux)."""
+    with contextlib.suppress(OSError, ValueError):
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    mask = os.umask(0o022)      # elsewhere: set and restore it
+    os.umask(mask)
+    return mask
 
 
 def _err(report: ModelReport, check: str) -> str:

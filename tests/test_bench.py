@@ -3,6 +3,7 @@ errors. No timing is asserted anywhere: only structure, and that numbers are fin
 
 import json
 import math
+import os
 import subprocess
 import sys
 
@@ -174,6 +175,55 @@ def test_bad_usage_is_one_line_and_exit_2(argv, capsys):
     assert cli.main(["bench", *argv]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("nncompare: error:") and "\n" not in err
+
+
+def test_render_of_a_file_that_is_not_bench_results_names_it(quick, tmp_path, capsys):
+    _, result, _, _ = quick
+    broken = {key: value for key, value in result.items() if key != "targets"}
+    broken["configs"] = [{"name": "toy"}]                     # an entry without its numbers
+    cases = {"empty.json": ({}, "has no 'quick', "), "list.json": ([], "holds an array, not a JSON object"),
+             "text.json": ("x", "holds a string, not a JSON object"),
+             "configs.json": ({**result, "configs": 3}, "'configs' is not a JSON array"),
+             "broken.json": (broken, "does not hold the results that 'nncompare bench --json' writes")}
+    out = tmp_path / "out.md"
+    for name, (document, message) in cases.items():
+        path = tmp_path / name
+        path.write_text(json.dumps(document))
+        with pytest.raises(InvalidArgument, match="render: ") as error:
+            bench.main(["--render", str(path), "--markdown", str(out)])
+        assert str(path) in str(error.value) and message in str(error.value)
+        assert cli.main(["bench", "--render", str(path), "--markdown", str(out)]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith(f"nncompare: error: render: {path}") and err.count("\n") == 1
+    assert not out.exists()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--json", ""], "json: got '', expected a file path"),
+    (["--json", "-"], "json: got '-', expected a file path"),
+    (["--json", "."], "json: . is a folder, expected a file path"),
+    (["--markdown", __file__ + "/B.md"], f"markdown: cannot write {__file__}/B.md: {__file__} is not"),
+    (["--json", "same.x", "--markdown", "same.x"], "markdown: same.x is also the --json file"),
+    (["--render", ""], "render: got '', expected the results file"),
+    (["--render", "r.json", "--json", "x.json"], "render: --json names where new results go"),
+    (["--render", "r.json", "--markdown", "."], "markdown: . is a folder"),
+])
+def test_bad_output_paths_are_refused_before_measuring(monkeypatch, argv, message):
+    def never(*args, **kwargs):
+        raise AssertionError("measured")
+    monkeypatch.setattr(bench, "run", never)
+    monkeypatch.setattr(bench, "render", never)
+    with pytest.raises(InvalidArgument) as error:
+        bench.main(argv)
+    assert str(error.value).startswith(message)
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's /proc")
+def test_an_output_path_where_nothing_can_be_created_is_refused(monkeypatch):
+    monkeypatch.setattr(bench, "run", lambda *a, **k: pytest.fail("measured"))
+    with pytest.raises(InvalidArgument, match="json: cannot write /proc/b.json: nothing can be "
+                                              "created in /proc"):
+        bench.main(["--quick", "--json", "/proc/b.json"])
 
 
 @pytest.mark.slow

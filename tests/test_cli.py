@@ -2,8 +2,10 @@
 answered in one line with no traceback and no run folder left behind."""
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -64,6 +66,10 @@ def test_the_plug_in_example_passes_and_is_logged(tmp_path):
     assert not [t for t in tags if t.startswith(("grad_norm/A", "grad_norm/Z"))]
 
 
+HERE = Path(__file__).resolve()
+SMALL = ["--model", "logistic", "--iterations", "3", "--no-progress"]   # quick if it ever ran
+NO_PROC = pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's /proc")
+
 BAD_USAGE = [
     (["--lr", "-1"], "lr: got -1.0"),
     (["--lr", "nan"], "lr: got nan"),
@@ -94,10 +100,32 @@ BAD_USAGE = [
     (["--scratch-impl", "examples.course_style"], "expected 'package.module:ClassName'"),
     (["--bogus-flag"], "unrecognized arguments: --bogus-flag"),
     (["experiment", "zero-initt"], "did you mean 'zero-init'"),
+    # output paths are checked before any work (they used to fail after training, exit 3)
+    ([*SMALL, "--json", str(HERE.parent)], f"json: {HERE.parent} is a folder, expected a file path"),
+    ([*SMALL, "--json", str(HERE / "r.json")],
+     f"json: cannot write {HERE / 'r.json'}: {HERE} is not a folder"),
+    pytest.param([*SMALL, "--json", "/proc/r.json"], "json: cannot write /proc/r.json: nothing can be "
+                 "created in /proc", marks=NO_PROC),
+    ([*SMALL, "--json", ""], "json: got '', expected a file path, or - for standard output"),
+    ([*SMALL, "--layers", ""], "layers: got '', expected sizes such as 2,4,1"),
+    ([*SMALL, "--activation", " "], "activation: got ' ', expected one of sigmoid"),
+    ([*SMALL, "--init", ""], "init: got '', expected one of zeros"),
+    ([*SMALL, "--scratch-impl", ""], "scratch_impl: got '', expected 'package.module:ClassName'"),
+    ([*SMALL, "--resume", ""], "resume: got '', expected the folder of a run"),
+    (["experiment", "--list", "extra"], "experiment: --list takes no names, got 'extra'"),
+    (["experiment", "errata", "--quick", "--no-progress", "--write-docs", str(HERE.parent)],
+     f"write-docs: {HERE.parent} is a folder"),
+    (["experiment", "errata", "--quick", "--no-progress", "--write-docs", ""], "write-docs: got ''"),
+    (["experiment", "errata", "--quick", "--no-progress", "--write-docs", "-"], "write-docs: got '-'"),
 ]
 
 
-@pytest.mark.parametrize("args, message", BAD_USAGE, ids=[" ".join(a) for a, _ in BAD_USAGE])
+def _id(case) -> str:
+    args = case.values[0] if hasattr(case, "values") else case[0]
+    return " ".join(repr(a) if not a.strip() else a for a in args)
+
+
+@pytest.mark.parametrize("args, message", BAD_USAGE, ids=[_id(c) for c in BAD_USAGE])
 def test_bad_usage_is_one_line_exit_2_and_leaves_no_run_folder(tmp_path, args, message):
     logdir = tmp_path / "runs"
     code, stdout, stderr = nncompare(*args, "--logdir", str(logdir), cwd=None)
@@ -150,3 +178,53 @@ def test_resume_from_a_folder_without_checkpoints_says_why(tmp_path, capsys):
     assert "holds no checkpoints" in capsys.readouterr().err
     assert main(["--resume", str(tmp_path / "plug"), "--lr", "0.1"]) == 2
     assert "--lr comes from the checkpoints" in capsys.readouterr().err
+
+
+def test_json_dash_prints_the_json_alone_on_stdout_and_the_table_on_stderr(tmp_path):
+    code, stdout, stderr = nncompare(*SMALL, "--logdir", str(tmp_path / "runs"), "--json", "-",
+                                     cwd=tmp_path)
+    assert code == 0, stderr
+    report = json.loads(stdout)                                    # nothing else on stdout
+    assert report["passed"] is True and [m["model"] for m in report["models"]] == ["logistic"]
+    assert "all checks agree" in stderr and "TensorBoard logs in" in stderr
+    assert not (tmp_path / "-").exists()
+    assert report["logdir"] and Path(report["logdir"]).is_dir()
+
+
+def test_the_json_file_gets_the_mode_open_would_give_it(tmp_path, capsys):
+    old = os.umask(0o027)
+    try:
+        assert main([*SMALL, "--no-log", "--json", str(tmp_path / "new.json")]) == 0
+        kept = tmp_path / "kept.json"
+        kept.write_text("{}")
+        kept.chmod(0o604)
+        assert main([*SMALL, "--no-log", "--json", str(kept)]) == 0
+    finally:
+        os.umask(old)
+    assert (tmp_path / "new.json").stat().st_mode & 0o777 == 0o640       # 0o666 & ~umask
+    assert kept.stat().st_mode & 0o777 == 0o604 and json.loads(kept.read_text())["passed"]
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+def test_a_json_file_that_cannot_be_written_at_the_end_keeps_the_run(tmp_path, capsys, monkeypatch):
+    def full(path, document):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("compare.report.write_json", full)
+    runs = tmp_path / "runs"
+    code = main([*SMALL, "--logdir", str(runs), "--experiment", "e", "--json", str(tmp_path / "r.json")])
+    out, err = capsys.readouterr()
+    assert code == 2 and "all checks agree" in out
+    assert err == (f"nncompare: error: json: cannot write {tmp_path / 'r.json'} (No space left on "
+                   f"device); the table above is the report; the logs are kept in {runs / 'e'}\n")
+    assert (runs / "e" / "logistic" / "torch" / "checkpoint.npz").is_file()
+
+
+def test_resume_says_a_resumed_run_logs_into_the_run_it_resumes(tmp_path, capsys):
+    assert main([*SMALL, "--logdir", str(tmp_path), "--experiment", "e"]) == 0
+    capsys.readouterr()
+    for flag in (["--no-log"], ["--logdir", "elsewhere"], ["--experiment", "f"]):
+        assert main(["--resume", str(tmp_path / "e"), *flag]) == 2
+        err = capsys.readouterr().err
+        assert err == (f"nncompare: error: resume: {flag[0]} does not go with --resume: a resumed "
+                       f"run always logs into the run it resumes ({tmp_path / 'e'})\n")

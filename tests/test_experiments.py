@@ -4,6 +4,7 @@ real property is asserted (on both sides), not just that the experiment ran."""
 from __future__ import annotations
 
 import dataclasses
+import os
 
 import numpy as np
 import pytest
@@ -255,8 +256,13 @@ def test_a_failed_experiment_exits_1_and_writes_no_docs(monkeypatch, tmp_path, c
 
 def test_write_docs_holds_each_experiments_table_and_command(tmp_path, capsys):
     path = tmp_path / "docs" / "EXPERIMENTS.md"
-    assert cli.main(["errata", "loop-vs-vectorized", "--quick", "--no-log", "--no-progress",
-                     "--write-docs", str(path)]) == 0
+    old = os.umask(0o027)
+    try:
+        assert cli.main(["errata", "loop-vs-vectorized", "--quick", "--no-log", "--no-progress",
+                         "--write-docs", str(path)]) == 0
+    finally:
+        os.umask(old)
+    assert path.stat().st_mode & 0o777 == 0o640                  # as open() would, not 0o600
     text = path.read_text()
     assert "`nncompare experiment loop-vs-vectorized errata --quick --write-docs" in text
     assert "## 1. The per-sample loop against the vectorized forward pass (§3.2)" in text
@@ -285,3 +291,35 @@ def test_each_run_is_logged_for_both_sides_with_the_experiments_own_quantities(t
 def test_overwrite_needs_the_logs():
     with pytest.raises(InvalidArgument, match="--overwrite needs the logs"):
         cli.main(["zero-init", "--no-log", "--overwrite"])
+
+
+def test_list_takes_no_names():
+    with pytest.raises(InvalidArgument, match="--list takes no names, got 'extra'"):
+        cli.main(["--list", "extra"])
+
+
+@pytest.mark.parametrize("path, message", [
+    ("", "write-docs: got '', expected a file path"),
+    ("-", "write-docs: got '-', expected a file path"),
+    (".", "write-docs: . is a folder, expected a file path"),
+    (__file__ + "/E.md", f"write-docs: cannot write {__file__}/E.md: {__file__} is not a folder"),
+])
+def test_a_bad_write_docs_path_is_refused_before_any_experiment_runs(monkeypatch, path, message):
+    def never(settings):
+        raise AssertionError("an experiment ran")
+    monkeypatch.setitem(EXPERIMENTS, "errata", dataclasses.replace(EXPERIMENTS["errata"], run=never))
+    with pytest.raises(InvalidArgument) as error:
+        cli.main(["errata", "--no-log", "--no-progress", "--write-docs", path])
+    assert str(error.value).startswith(message)
+
+
+def test_overwrite_refuses_a_folder_that_is_not_an_experiments_run(monkeypatch, tmp_path):
+    def never(settings):
+        raise AssertionError("an experiment ran")
+    monkeypatch.setitem(EXPERIMENTS, "errata", dataclasses.replace(EXPERIMENTS["errata"], run=never))
+    (tmp_path / "exp-errata").mkdir()
+    (tmp_path / "exp-errata" / "notes.txt").write_text("mine")
+    with pytest.raises(InvalidArgument, match="exp-errata is not an nncompare run"):
+        cli.main(["errata", "--logdir", str(tmp_path), "--overwrite", "--no-progress"])
+    assert (tmp_path / "exp-errata" / "notes.txt").read_text() == "mine"
+    assert nncompare.main(["experiment", "errata", "--logdir", str(tmp_path), "--overwrite"]) == 2

@@ -16,6 +16,7 @@ import sys
 import time
 from collections.abc import Sequence
 
+from compare import report
 from compare.experiments import docs
 from compare.experiments.base import ExperimentFailed, Result, Settings
 from compare.experiments.registry import EXPERIMENTS, get
@@ -43,7 +44,8 @@ def build_parser() -> Parser:
                    help="TensorBoard root: each experiment logs to a new folder "
                         "LOGDIR/exp-NAME-<time>/<variant>/{scratch,torch,diff} (default runs)")
     p.add_argument("--overwrite", action="store_true",
-                   help="log to LOGDIR/exp-NAME instead, clearing it first")
+                   help="log to LOGDIR/exp-NAME instead, clearing it first (only if it is an "
+                        "nncompare run: other folders are refused, nothing deleted)")
     p.add_argument("--no-log", action="store_true", help="write no TensorBoard logs")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.add_argument("--write-docs", default=None, metavar="PATH",
@@ -78,11 +80,19 @@ def command_line(names: list[str], args: argparse.Namespace) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
     if args.list:
+        if args.names:
+            raise InvalidArgument(f"experiment: --list takes no names, got {' '.join(args.names)!r}; "
+                                  "expected 'nncompare experiment --list' alone, or names "
+                                  "without --list")
         print(listing())
         return 0
     names = selected(args.names)
     if args.no_log and args.overwrite:
         raise InvalidArgument("no-log: --overwrite needs the logs that --no-log turns off")
+    if args.write_docs is not None:
+        report.check_output_file("write-docs", args.write_docs)
+    if not args.no_log and not args.logdir.strip():
+        raise InvalidArgument(f"logdir: got {args.logdir!r}, expected a folder such as runs")
     settings = Settings(quick=args.quick, seed=args.seed, logdir=None if args.no_log else args.logdir,
                         overwrite=args.overwrite, progress=not args.no_progress)
     for name in names:               # bad log folders are reported before anything runs
@@ -102,8 +112,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         results.append(result)
         print(result.text(), end="\n\n", flush=True)
     if args.write_docs and not failed:
-        docs.write(args.write_docs, results, settings, command_line(names, args),
-                   time.perf_counter() - start)
+        text = docs.render(results, settings, command_line(names, args), time.perf_counter() - start)
+        try:
+            report.write_text(args.write_docs, text)     # atomic, mode as open() would give
+        except OSError as exc:            # checked up front; the disk may still fill or change
+            raise InvalidArgument(f"write-docs: cannot write {args.write_docs} "
+                                  f"({exc.strerror or exc}); the tables above are the "
+                                  "results") from None
         print(f"results written to {args.write_docs}")
     elif args.write_docs:
         print(f"nncompare experiment: {args.write_docs} not written: {', '.join(failed)} failed",
