@@ -25,20 +25,19 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import stat
-import tempfile
 import zipfile
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 import torch
 
 import scratch
 import torch_ref
-from compare import adapter
+from compare import adapter, files
 from scratch.errors import InvalidArgument
 from scratch.model import Model
 from scratch.spec import DTYPES, ModelSpec, check_choice, check_int
@@ -172,23 +171,14 @@ def _write(target: Path, arrays: dict[str, np.ndarray]) -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise _cannot_write(target, _folder_problem(target) or exc.strerror or str(exc)) from None
+
+    def fill(f: BinaryIO) -> None:
+        np.savez(f, **arrays)  # type: ignore[arg-type]  # (NumPy's stub reads ** as allow_pickle)
+
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        files.replace_atomically(target, fill)
     except OSError as exc:
-        raise _cannot_write(target, f"cannot create a file in {str(target.parent)!r}: "
-                                    f"{exc.strerror or exc}") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)  # type: ignore[arg-type]  # (NumPy's stub reads ** as allow_pickle)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, _mode_for(target))
-        os.replace(tmp, target)
-    except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise _cannot_write(target, exc.strerror or str(exc)) from None
-        raise
+        raise _cannot_write(target, exc.strerror or str(exc)) from None
 
 
 def _cannot_write(target: Path, why: str) -> InvalidArgument:
@@ -201,25 +191,6 @@ def _folder_problem(target: Path) -> str | None:
         if parent.exists():
             return None if parent.is_dir() else f"{str(parent)!r} is a file, not a folder"
     return None
-
-
-def _mode_for(target: Path) -> int:
-    """The mode open() would give `target`: an existing file keeps its own, a new one 0o666 & ~umask."""
-    try:
-        return stat.S_IMODE(target.stat().st_mode)
-    except FileNotFoundError:
-        return 0o666 & ~_umask()
-
-
-def _umask() -> int:
-    """The process's umask, read without changing it where the system shows it (Linux)."""
-    with contextlib.suppress(OSError, ValueError):
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 # ----------------------------------------------------------------------------------------- load

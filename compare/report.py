@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
-import stat
-import tempfile
 from pathlib import Path
 
-from compare import rundir
+from compare import files, rundir
 from compare.harness import CHECKS, ModelReport
 from scratch.errors import InvalidArgument
 
@@ -90,43 +87,13 @@ def json_text(document: dict) -> str:
 
 
 def write_text(path: str | os.PathLike, text: str) -> None:
-    """Write `text` atomically: a complete file appears under `path`, or the old one stays.
-
-    The file gets the mode `open()` would give it: an existing file keeps its own, a new one
-    0o666 less the umask (not the 0o600 of a temporary file).
+    """Write `text` atomically (`compare.files`): a complete file appears under `path`, or
+    the old one stays; a new file gets the mode `open()` would give it.
 
     Raises:
         OSError: the file or the folders above it cannot be written (nothing is left behind).
     """
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.chmod(tmp, _mode_for(target))
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def _mode_for(target: Path) -> int:
-    try:
-        return stat.S_IMODE(target.stat().st_mode)
-    except FileNotFoundError:
-        return 0o666 & ~_umask()
-
-
-def _umask() -> int:
-    """The process's umask, read without changing it where the system shows it (Linux)."""
-    with contextlib.suppress(OSError, ValueError):
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("Umask:"):
-                return int(line.split()[1], 8)
-    mask = os.umask(0o022)      # elsewhere: set and restore it
-    os.umask(mask)
-    return mask
+    files.replace_atomically(path, lambda f: f.write(text.encode()))
 
 
 def _err(report: ModelReport, check: str) -> str:

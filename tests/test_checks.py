@@ -165,7 +165,8 @@ def test_the_final_cost_is_j_of_the_trained_parameters_on_the_whole_training_spl
     for l in (1, 2):
         Z = A @ torch.tensor(model.params[f"W{l}"]).T + torch.tensor(model.params[f"b{l}"][:, 0])
         A = torch.tanh(Z) if l == 1 else Z
-    J = torch.nn.functional.binary_cross_entropy_with_logits(A, torch.tensor(data.Y_train.T, dtype=torch.float64))
+    y = torch.tensor(data.Y_train.T, dtype=torch.float64)
+    J = torch.nn.functional.binary_cross_entropy_with_logits(A, y)
     for side in ("scratch", "torch"):
         assert report.final[side]["cost"] == pytest.approx(J.item(), rel=1e-13)
     assert report.final["scratch"]["cost"] != report.trajectory.costs["scratch"][-1]

@@ -9,8 +9,6 @@ from __future__ import annotations
 import os
 import platform
 import sys
-import tempfile
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -74,21 +72,6 @@ def anchor(i: int, title: str, sec: str) -> str:
     text = f"{i}. {title} ({sec})".lower()
     kept = "".join(c for c in text if c.isalnum() or c in " -_")
     return kept.replace(" ", "-")
-
-
-def write(path: str | os.PathLike, results: list[Result], settings: Settings, command: str,
-          seconds: float) -> None:
-    """Write the document atomically: the complete new file appears, or the old one stays."""
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(render(results, settings, command, seconds))
-        os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def main(argv: list[str] | None = None) -> int:
