@@ -26,6 +26,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -99,7 +100,7 @@ def make_data(cfg: BenchConfig, dtype: str) -> tuple[np.ndarray, np.ndarray]:
     labels = rng.integers(0, max(cfg.layer_dims[-1], 2), cfg.m)          # [m]
     if cfg.output == "sigmoid":
         return X, labels[None, :].astype(dtype)                           # [1, m]
-    return X, one_hot(labels, cfg.layer_dims[-1], dtype)                  # [K, m]
+    return X, one_hot(labels, cfg.layer_dims[-1], np.dtype(dtype))        # [K, m]
 
 
 def make_scratch(cfg: BenchConfig, dtype: str) -> scratch.Model:
@@ -216,14 +217,15 @@ def run(configs: Sequence[BenchConfig], dtypes: Sequence[str], settings: Setting
     """The whole benchmark, as the JSON document."""
     started = time.time()
     cuda = torch.cuda.is_available()
-    out = {"schema": 1, "quick": quick, "started": time.strftime("%Y-%m-%d %H:%M:%S %z"),
-           "machine": bench_report.machine(), "settings": asdict(settings), "lr": LR,
-           "cuda": {"available": cuda,
-                    "device": torch.cuda.get_device_name(0) if cuda else None,
-                    "note": "synchronized after every step" if cuda else
-                            "no CUDA device: torch_ref_cuda skipped"},
-           "threads": {"torch": torch.get_num_threads(),
-                       "blas": bench_report.numpy_blas().get("num_threads")}}
+    out: dict[str, Any] = {
+        "schema": 1, "quick": quick, "started": time.strftime("%Y-%m-%d %H:%M:%S %z"),
+        "machine": bench_report.machine(), "settings": asdict(settings), "lr": LR,
+        "cuda": {"available": cuda,
+                 "device": torch.cuda.get_device_name(0) if cuda else None,
+                 "note": "synchronized after every step" if cuda else
+                         "no CUDA device: torch_ref_cuda skipped"},
+        "threads": {"torch": torch.get_num_threads(),
+                    "blas": bench_report.numpy_blas().get("num_threads")}}
     out["configs"] = steps(configs, dtypes, settings, cuda, log)
     if settings.single_thread:
         with threads(1) as used:

@@ -73,6 +73,15 @@ def _step(result: dict, config: str, dtype: str, single: bool = False) -> dict |
     return None if c is None else c["dtypes"].get(dtype)
 
 
+def _measured(result: dict, t: dict) -> dict:
+    """The step times a missed target `t` was computed from (they exist: its value is set)."""
+    d = _step(result, t["config"], t["dtype"], t["threads"] == "1")
+    if d is None:
+        raise RuntimeError(f"no step times for target {t['target']!r} on {t['config']}, "
+                           f"{t['dtype']}, threads {t['threads']!r}")
+    return d
+
+
 def _one_thread(result: dict, config: str, dtype: str, what: str) -> str:
     d = _step(result, config, dtype, single=True)
     if d is None:
@@ -89,7 +98,7 @@ def _faults(d: dict) -> str:
 
 
 def _why_step(result: dict, t: dict) -> str:
-    d = _step(result, t["config"], t["dtype"], t["threads"] == "1")
+    d = _measured(result, t)
     times = {k: v["median_s"] for k, v in d["times"].items()}
     r = d["ratios"]["scratch/torch_ref"]
     mm = d["ratios"]["matmul/torch_ref"]["median"]
@@ -118,7 +127,7 @@ def _allocator(result: dict) -> str:
 
 
 def _why_peak(result: dict, t: dict) -> str:
-    d = _step(result, t["config"], t["dtype"], t["threads"] == "1")
+    d = _measured(result, t)
     r = d["ratios"]["scratch/matmul"]
     one = None if t["threads"] == "1" else _step(result, t["config"], t["dtype"], single=True)
     text = (f"scratch on {t['config']}, {t['dtype']}: {t['value']:.0%} of the matmul peak; its "
@@ -131,7 +140,7 @@ def _why_peak(result: dict, t: dict) -> str:
 
 
 def _why_loop(result: dict, t: dict) -> str:
-    r = _step(result, t["config"], t["dtype"], t["threads"] == "1")["ratios"]["torch_ref/bare"]
+    r = _measured(result, t)["ratios"]["torch_ref/bare"]
     return (f"torch_ref/bare on {t['config']}, {t['dtype']}: {t['value']:.2f}, per-round ratios "
             f"{r['rounds_min']:.2f}-{r['rounds_max']:.2f} (Trainer.step is the bare loop plus "
             f"one method call and a detach)." + ("" if t["threads"] == "1" else _one_thread(

@@ -27,7 +27,7 @@ import json
 import os
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
@@ -296,7 +296,7 @@ def _one_of(arg: str, value: object, choices: tuple[str, ...]) -> str:
     return value
 
 
-def _param_problem(arrays: dict[str, object], spec: ModelSpec) -> str | None:
+def _param_problem(arrays: Mapping[str, object], spec: ModelSpec) -> str | None:
     """What is wrong with `arrays` as the parameters of `spec` (None: nothing)."""
     shapes = spec.param_shapes()
     layout = f"for layer_dims {list(spec.layer_dims)}, W[l] is [n[l], n[l-1]] and b[l] is [n[l], 1]"

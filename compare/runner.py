@@ -18,7 +18,7 @@ import contextlib
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
@@ -156,6 +156,12 @@ def _as_invalid(what: str) -> Iterator[None]:
         raise InvalidArgument(f"resume: {what} is not a checkpoint of nncompare ({exc})") from None
 
 
+def _saved_config(saved: Mapping[str, Any]) -> RunConfig:
+    """The RunConfig a checkpoint's extra["config"] holds (its JSON lists back as tuples)."""
+    fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in saved.items()}
+    return RunConfig(**fields)
+
+
 def resumed_jobs(experiment: Path, models: tuple[str, ...]) -> tuple[RunConfig, list[Job]]:
     """The config and jobs of a run to resume from its checkpoints (InvalidArgument if none)."""
     if not experiment.is_dir():
@@ -177,8 +183,7 @@ def resumed_jobs(experiment: Path, models: tuple[str, ...]) -> tuple[RunConfig, 
                     f"resume: {mine} and {other} are not the scratch and torch sides of one model "
                     "after the same steps (got, as (side, layer_dims, step): "
                     f"{pair[0]} and {pair[1]})")
-            cfg = RunConfig(**{k: tuple(v) if isinstance(v, list) else v
-                               for k, v in ours.extra["config"].items()})
+            cfg = _saved_config(ours.extra["config"])
             jobs.append(Job(kind, checkpoint.to_scratch(ours), float(ours.extra["lr"]), ours.step,
                             theirs.params))
     assert cfg is not None

@@ -9,6 +9,7 @@ import torch
 from compare import adapter, tb_images
 from compare.protocol import ScratchSide
 from scratch.datasets import Dataset
+from scratch.errors import InvalidArgument
 from scratch.model import accuracy_of, labels_from_output
 from scratch.validate import check_Y
 from torch_ref.models import Net
@@ -59,6 +60,9 @@ class Evaluator:
 
     def picture(self, side: str) -> np.ndarray:
         """The decision boundary of one side: RGB uint8 [size, size, 3] (2-D datasets)."""
+        if self.grid is None:
+            raise InvalidArgument(f"decision boundary: the data has {self.data.n_x} features, "
+                                  "a picture needs 2")
         if side == "scratch":
             AL = self.side.forward(self.grid)[0]                                        # [K, s^2]
         else:

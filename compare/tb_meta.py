@@ -7,6 +7,7 @@ import json
 import warnings
 
 import torch
+from tensorboard.compat.proto.summary_pb2 import Summary
 from torch.utils.tensorboard import SummaryWriter
 from torch.utils.tensorboard.summary import hparams
 
@@ -15,6 +16,13 @@ from torch_ref.models import Net
 
 SIDES = ("scratch", "torch")
 METRICS = ("loss/train", "loss/test", "accuracy/train", "accuracy/test")
+
+
+def add_summary(writer: SummaryWriter, summary: Summary, step: int | None = None) -> None:
+    """`summary` as one event of `writer`'s open event file, at `step`."""
+    # torch infers SummaryWriter.file_writer as None (its __init__ sets it so before opening
+    # the FileWriter); it is the open FileWriter here
+    writer.file_writer.add_summary(summary, step)  # type: ignore[attr-defined]
 
 
 def markdown(text: str) -> str:
@@ -50,7 +58,7 @@ def write(writers: dict[str, SummaryWriter], name: str, side: ScratchSide, refer
             values = {**{k: v for k, v in config.items()          # the same keys in both runs
                          if isinstance(v, (int, float, str, bool))}, **arch, "side": run}
             for summary in hparams(values, dict.fromkeys(METRICS, 0.0)):
-                writer.file_writer.add_summary(summary)
+                add_summary(writer, summary)
     writers["diff"].add_custom_scalars(layout(list(side.params)))
     with warnings.catch_warnings():   # add_graph traces with torch.jit.trace, deprecated in torch
         warnings.filterwarnings("ignore", message=r"`torch\.jit\.trace\w*` is (deprecated|not sup)",

@@ -228,7 +228,7 @@ class ModelLogger:
         per tag: a third of the bytes, and TensorBoard's pure-Python CRC costs per byte)."""
         summary = Summary(value=[Summary.Value(tag=tag, simple_value=float(v))
                                  for tag, v in values.items()])
-        self.writers[run].file_writer.add_summary(summary, step)
+        tb_meta.add_summary(self.writers[run], summary, step)
 
     def _step_scalars(self, r: StepRecord) -> None:
         t = r.step

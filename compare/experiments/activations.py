@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from compare.experiments.base import SIDES, Experiment, Result, Settings, Table, finals, pair
+from compare.experiments.base import SIDES, Experiment, Result, Settings, Table, finals, pair, trajectory
 from compare.experiments.runner import Session
 from scratch import datasets
 from scratch.shallow import ShallowNet
@@ -57,7 +57,8 @@ def run(settings: Settings) -> Result:
                 net = ShallowNet(data.n_x, cfg.n_h, activation=g, init=cfg.init, seed=settings.seed)
                 report = session.train(net, data, variant=f"{name}-{g}", lr=cfg.lr,
                                        iterations=cfg.iterations)
-                steps = {s: steps_to(report.trajectory.costs[s], cfg.threshold) for s in SIDES}
+                costs = trajectory(report).costs
+                steps = {s: steps_to(costs[s], cfg.threshold) for s in SIDES}
                 final = finals(report)
                 facts[name][g] = {"steps": steps, **final}
                 table.add(name, g, pair(steps, "d"), pair(final["cost"], ".4f"),

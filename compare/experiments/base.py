@@ -10,10 +10,11 @@ assert on). Numbers measured on both sides are shown as `scratch / torch`.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from compare.harness import ModelReport
+from compare.lockstep import Trajectory
 from scratch.spec import check_seed
 
 SIDES = ("scratch", "torch")
@@ -119,9 +120,16 @@ def fmt(x: float | None, spec: str = ".3f") -> str:
     return format(x, spec)
 
 
-def pair(values: dict[str, float | None], spec: str = ".3f") -> str:
+def pair(values: Mapping[str, float | None], spec: str = ".3f") -> str:
     """'0.925 / 0.925': the scratch value, then the torch value."""
     return f"{fmt(values['scratch'], spec)} / {fmt(values['torch'], spec)}"
+
+
+def trajectory(report: ModelReport) -> Trajectory:
+    """The lockstep trajectory of a trained run (every run `Session.train` returns has one)."""
+    if report.trajectory is None:
+        raise RuntimeError(f"{report.model}: the report holds no lockstep trajectory")
+    return report.trajectory
 
 
 def finals(report: ModelReport) -> dict[str, dict[str, float]]:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -103,9 +104,9 @@ def run(settings: Settings) -> Result:
                 raise ExperimentFailed(
                     f"{NAME}: at m = {m} the loop and the vectorized forward differ by "
                     f"{diff:.1e} (torch: {diff_torch:.1e}), more than {tol:.0e}")
-            t_loop = best_time(lambda X=X: forward_loop(net.params, g1, g2, X), cfg.repeats)
-            t_vec = best_time(lambda X=X: net.forward(X), cfg.repeats)
-            t_torch = best_time(lambda Xt=Xt: reference.predict_proba(Xt), cfg.repeats)
+            t_loop = best_time(partial(forward_loop, net.params, g1, g2, X), cfg.repeats)
+            t_vec = best_time(partial(net.forward, X), cfg.repeats)
+            t_torch = best_time(partial(reference.predict_proba, Xt), cfg.repeats)
             facts[m] = {"loop": t_loop, "vectorized": t_vec, "torch": t_torch,
                         "diff": diff, "diff_torch": diff_torch,
                         "identical": bool(np.array_equal(A2_loop, A2_vec))}

@@ -24,7 +24,7 @@ import torch
 from tqdm.auto import tqdm
 
 from compare import rundir
-from compare.experiments.base import ExperimentFailed, Settings
+from compare.experiments.base import ExperimentFailed, Settings, trajectory
 from compare.experiments.probes import Probe
 from compare.harness import ModelReport, check_model
 from compare.lockstep import StepRecord
@@ -96,7 +96,7 @@ class Session:
         if self.bar is not None:
             self.bar.set_postfix_str(variant)
         logger = self._logger(variant, data, lr, iterations)
-        hooks = [*probes, *([logger] if logger is not None else [])]
+        hooks: list[Probe | ModelLogger] = [*probes, *([logger] if logger is not None else [])]
         for p in probes:
             p.writers = logger.writers if logger is not None else None
 
@@ -126,7 +126,7 @@ class Session:
             raise ExperimentFailed(
                 f"{self.name}, {variant}: the two implementations disagree: {report.diagnosis}")
         tol = tolerance("float64", "cpu").trajectory
-        t = report.trajectory
+        t = trajectory(report)
         over = next((i for i, d in enumerate(t.drift) if d > tol), None)
         self.runs[variant] = (max(t.step_error, default=0.0), max(t.drift, default=0.0), over)
         return report

@@ -79,12 +79,11 @@ def run(settings: Settings) -> Result:
             report = session.train(net, data, variant=g, lr=cfg.lr, iterations=cfg.iterations,
                                    probes=[probe])
             norms = probe.norms
-            facts[g] = {"norms": norms,
-                        "ratio": {t: {s: ratio(norms[s][t]) for s in SIDES} for t in steps},
-                        **finals(report)}
-            summary.add(g, init, pair(facts[g]["ratio"][0], ".1e"),
-                        pair(facts[g]["ratio"][steps[-1]], ".1e"), pair(facts[g]["cost"], ".4f"),
-                        pair(facts[g]["test"]))
+            ratios = {t: {s: ratio(norms[s][t]) for s in SIDES} for t in steps}
+            final = finals(report)
+            facts[g] = {"norms": norms, "ratio": ratios, **final}
+            summary.add(g, init, pair(ratios[0], ".1e"), pair(ratios[steps[-1]], ".1e"),
+                        pair(final["cost"], ".4f"), pair(final["test"]))
             layers = Table(["layer l", *(f"step {t} (s / t)" for t in steps)],
                            title=f"||dW[l]||_F, {g} hidden layers, {init} init")
             for l in range(len(dims) - 1):
