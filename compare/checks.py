@@ -22,6 +22,7 @@ from compare import adapter
 from compare.magnitude import magnitudes
 from compare.metric import Comparison, compare
 from compare.protocol import ScratchSide, layer_values
+from scratch import activations
 from scratch.spec import ModelSpec
 from torch_ref.models import Net
 
@@ -80,8 +81,8 @@ def backward_order(L: int) -> list[str]:
 def scratch_pass(side: ScratchSide, X: np.ndarray, Y: np.ndarray) -> tuple[dict, dict]:
     """Forward values {Z1, A1, ..., cost} and backward values {dZL, dWL, ...} of the scratch side."""
     AL, caches = side.forward(X)
-    forward = layer_values(caches)
-    forward[f"A{len(side.params) // 2}"] = AL
+    forward = {name: np.array(v) for name, v in layer_values(caches).items()}  # copies: backward
+    forward[f"A{len(side.params) // 2}"] = np.array(AL)                        # may write in them
     forward["cost"] = np.float64(side.cost(AL, Y, caches))
     return forward, side.backward(AL, Y, caches, intermediates=True)
 
@@ -155,11 +156,17 @@ def parity(side: ScratchSide, model: Net, X: np.ndarray, Y: np.ndarray, forward_
     return forward, gradients
 
 
-def kink_signs(caches: object, spec: ModelSpec) -> list[np.ndarray]:
-    """The signs (Z > 0) of every pre-activation that enters a ReLU or Leaky ReLU."""
-    values = layer_values(caches)
-    return [values[f"Z{l}"] > 0 for l, g in enumerate(spec.activations, start=1)
-            if g in KINKED and f"Z{l}" in values]
+def kink_signs(params: dict[str, np.ndarray], X: np.ndarray, spec: ModelSpec) -> list[np.ndarray]:
+    """The signs (Z > 0) of every pre-activation that enters a ReLU or Leaky ReLU, computed
+    from the parameters by the notes' forward pass (whatever the model keeps in its caches)."""
+    kinked = [l for l, g in enumerate(spec.activations, start=1) if g in KINKED]
+    signs, A = [], X                                                  # A[0] = X [n0, m]
+    for l, g in enumerate(spec.activations[:max(kinked, default=0)], start=1):
+        Z = np.asarray(params[f"W{l}"]) @ A + np.asarray(params[f"b{l}"])   # [n_l, m]
+        if g in KINKED:
+            signs.append(Z > 0)
+        A = activations.get(g, spec.alpha).forward(Z)                # [n_l, m]
+    return signs
 
 
 def sample_entries(params: dict[str, np.ndarray], max_entries: int | None,
@@ -189,14 +196,20 @@ def finite_differences(side: ScratchSide, spec: ModelSpec, X: np.ndarray, Y: np.
     Entries whose +-h step moves a ReLU / Leaky ReLU pre-activation across 0 make a
     one-sided difference; they are reported and not counted.
     """
-    witness = ScratchSide(copy.deepcopy(side.model))
+    witness = ScratchSide(copy.deepcopy(side.model))      # a deep copy keeps aliases of params
     for name, p in list(witness.params.items()):
-        witness.params[name] = np.array(p, dtype=np.float64)
-    X64, Y64 = np.asarray(X, dtype=np.float64), np.asarray(Y, dtype=np.float64)
+        if not (isinstance(p, np.ndarray) and p.dtype == np.float64):
+            witness.params[name] = np.array(p, dtype=np.float64)   # entries are set in place
+    X64, Y64 = np.array(X, dtype=np.float64), np.asarray(Y, dtype=np.float64)
     AL, caches = witness.forward(X64)
+    if np.asarray(AL).dtype != np.float64:
+        return CheckResult("finite_difference", detail=(
+            f"{where or 'at the initial parameters'}: not run: the model computes in "
+            f"{np.asarray(AL).dtype} even from float64 parameters, and central differences "
+            "need float64"))
     J = witness.cost(AL, Y64, caches)
     analytic = witness.backward(AL, Y64, caches)
-    base_signs = kink_signs(caches, spec)
+    base_signs = kink_signs(witness.params, X64, spec)
     atol = 8 * np.finfo(np.float64).eps * max(abs(J), 1.0) / h
     chosen = sample_entries(witness.params, max_entries, np.random.default_rng(seed))
     result = CheckResult("finite_difference")
@@ -212,7 +225,7 @@ def finite_differences(side: ScratchSide, spec: ModelSpec, X: np.ndarray, Y: np.
                 p[idx] = old + step
                 AL, caches = witness.forward(X64)
                 costs.append(witness.cost(AL, Y64, caches))
-                signs = kink_signs(caches, spec)
+                signs = kink_signs(witness.params, X64, spec)
                 crossed |= any(np.any(s != b) for s, b in zip(signs, base_signs, strict=False))
             p[idx] = old
             if crossed:

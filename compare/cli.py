@@ -215,7 +215,10 @@ def fresh_plan(args: argparse.Namespace, cfg: RunConfig, data: datasets.Dataset)
         template = build_scratch("deep", cfg, data)                 # validates the architecture
         spec: ModelSpec = template.spec
         name = args.scratch_impl.partition(":")[2] or "plugin"
-        return [runner.Job(name, plugin.build(args.scratch_impl, spec, cfg.seed), cfg.lr_for("deep"))]
+        defaults = build_parser().parse_args([])
+        given = [k for k in ("init", "dtype") if getattr(args, k) != getattr(defaults, k)]
+        model = plugin.build(args.scratch_impl, spec, cfg.seed, cfg.dtype, given)
+        return [runner.Job(name, model, cfg.lr_for("deep"))]
     return [runner.Job(kind, build_scratch(kind, cfg, data), cfg.lr_for(kind)) for kind in cfg.models]
 
 

@@ -124,10 +124,11 @@ def check_model(model: object, data: Dataset, *, lr: float, iterations: int,
     np_dtype = np.dtype(dtype_name)
     torch_device = resolve_device(device)
     torch_dtype = resolve_dtype(dtype_name, torch_device)
-    X = check_X(data.X_train, spec, np_dtype, "X_train")
-    Y = check_Y(data.Y_train, spec, X.shape[1], np_dtype, "Y_train")
-    X_test = check_X(data.X_test, spec, np_dtype, "X_test")
-    Y_test = check_Y(data.Y_test, spec, X_test.shape[1], np_dtype, "Y_test")
+    # the model gets copies: whatever its code does to them, the caller's dataset stays as it was
+    X = check_X(data.X_train, spec, np_dtype, "X_train").copy()
+    Y = check_Y(data.Y_train, spec, X.shape[1], np_dtype, "Y_train").copy()
+    X_test = check_X(data.X_test, spec, np_dtype, "X_test").copy()
+    Y_test = check_Y(data.Y_test, spec, X_test.shape[1], np_dtype, "Y_test").copy()
     tol = tolerance(dtype_name, torch_device.type)
     reference = Net(spec, seed=seed, device=torch_device, dtype=torch_dtype)
     report = ModelReport(name or type(model).__name__,
@@ -140,18 +141,21 @@ def check_model(model: object, data: Dataset, *, lr: float, iterations: int,
     adapter.copy_params_to_torch(side.params if torch_params is None else torch_params, reference)
     if on_start is not None:
         on_start(side, reference)
-    points = [("", {name: p.copy() for name, p in side.params.items()}),   # scratch's, on both
-              ("at random parameters", random_point(spec, seed, np_dtype))]
+    everyone = np.arange(X.shape[1])
+    points = [("", {name: p.copy() for name, p in side.params.items()}, everyone),   # scratch's
+              ("at random parameters", random_point(spec, seed, np_dtype),
+               random_samples(X.shape[1], seed))]
     results: dict[str, list[CheckResult]] = {c: [] for c in CHECKS[:3]}
     threads = threads_for(spec.layer_dims, X.shape[1], torch_device)
     with (exact_float32(), torch_threads(threads),
           np.errstate(over="raise", invalid="raise", divide="raise")):
         try:
-            for where, values in points:
+            for where, values, samples in points:
+                Xp, Yp = X[:, samples], Y[:, samples]
                 with parameters_at(side, reference, values):
-                    forward, gradients = checks.parity(side, reference, X, Y, tol.forward,
+                    forward, gradients = checks.parity(side, reference, Xp, Yp, tol.forward,
                                                        tol.gradients, where)
-                    fd = checks.finite_differences(side, spec, X, Y, FD_STEP, FD_RTOL,
+                    fd = checks.finite_differences(side, spec, Xp, Yp, FD_STEP, FD_RTOL,
                                                    fd_max_entries, seed, where)
                 for check, result in zip(CHECKS, (forward, gradients, fd), strict=False):
                     results[check].append(result)
@@ -186,7 +190,8 @@ def shape_check(params: dict[str, np.ndarray], spec: ModelSpec) -> CheckResult |
 
 
 def random_point(spec: ModelSpec, seed: int, dtype: np.dtype) -> dict[str, np.ndarray]:
-    """A second place to check at: W[l] ~ N(0, 1/n[l-1]) and b[l] ~ N(0, 0.5^2), seeded.
+    """A second place to check at: W[l] ~ N(0, 1/n[l-1]) and b[l] ~ N(0, 0.5^2), seeded
+    (on `random_samples`).
 
     The model's own start often hides mistakes: zero biases make a forward pass that
     forgets b look right, and zero weights make dW of every layer below exactly zero.
@@ -197,6 +202,15 @@ def random_point(spec: ModelSpec, seed: int, dtype: np.dtype) -> dict[str, np.nd
         std = (1.0 / cols) ** 0.5 if name.startswith("W") else 0.5
         values[name] = (rng.standard_normal((rows, cols)) * std).astype(dtype)
     return values
+
+
+def random_samples(m: int, seed: int) -> np.ndarray:
+    """A seeded half of the m samples (in order; all of them when m < 2): the second check
+    point runs on a batch of another size, so a hard-coded or remembered m shows."""
+    if m < 2:
+        return np.arange(m)
+    rng = np.random.default_rng([seed, 3])
+    return np.sort(rng.choice(m, size=(m + 1) // 2, replace=False))
 
 
 @contextlib.contextmanager

@@ -36,7 +36,7 @@ import numpy as np
 from compare import adapter
 from compare.checks import CheckResult
 from compare.metric import Comparison, compare
-from compare.protocol import ScratchSide, raised
+from compare.protocol import ScratchSide, params_problem, raised
 from scratch import train as scratch_train
 from scratch.errors import TrainingDiverged
 from torch_ref.models import Net
@@ -106,6 +106,7 @@ def run(side: ScratchSide, model: Net, X: np.ndarray, Y: np.ndarray, lr: float,
     worst_step: Comparison | None = None     # the largest step error
     worst_drift: Comparison | None = None    # the largest free-running drift
     drift_over: int | None = None            # the first step the drift is over tol
+    names = list(side.params)
     order = scratch_train.batch_order(X.shape[1], batch_size, iterations, seed, start_step)
     for t, idx in enumerate(order, start=start_step):
         Xb, Yb = (X, Y) if idx is None else (X[:, idx], Y[:, idx])
@@ -123,6 +124,10 @@ def run(side: ScratchSide, model: Net, X: np.ndarray, Y: np.ndarray, lr: float,
             break
         else:
             cause = "the cost"
+            problem = params_problem(side.params, names)
+            if problem is not None:
+                out.result.error = f"at step {t}, after the scratch model's update, {problem}"
+                break
         J_t = trainer.step(Xtb, ytb).item()
         out.costs["scratch"].append(J_s)
         out.costs["torch"].append(J_t)

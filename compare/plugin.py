@@ -1,9 +1,10 @@
 """Load a user's own from-scratch model: `--scratch-impl package.module:ClassName`.
 
 The class is built with the keyword arguments it accepts among layer_dims,
-activation, output, init, seed and alpha (layer_dims is required), and the
-object it makes must follow `compare.protocol`. Every failure is an
-`InvalidArgument` that says what is wrong.
+activation, output, init, seed and alpha (and dtype when --dtype is given;
+layer_dims is required); an --init or --dtype set on the command line that the
+class does not take is an error. The object it makes must follow
+`compare.protocol`. Every failure is an `InvalidArgument` that says what is wrong.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import importlib
 import inspect
 import os
 import sys
+from collections.abc import Collection
 
 from compare.protocol import missing_members
 from scratch.errors import InvalidArgument
@@ -42,13 +44,21 @@ def load_class(target: str) -> type:
     return cls
 
 
-def build(target: str, spec: ModelSpec, seed: int) -> object:
-    """An instance of the user's class for the architecture `spec`, checked against the protocol."""
+def build(target: str, spec: ModelSpec, seed: int, dtype: str = "float64",
+          given: Collection[str] = ()) -> object:
+    """An instance of the user's class for the architecture `spec`, checked against the protocol.
+
+    `given` names the options the user set explicitly (e.g. 'init', 'dtype'); `dtype` is
+    offered only when given. A given option the class does not take is an error, not
+    silently dropped.
+    """
     cls = load_class(target)
     offered = {"layer_dims": list(spec.layer_dims),
                "activation": spec.activations[0] if len(set(spec.activations)) == 1
                else list(spec.activations),
                "output": spec.output, "init": spec.init, "seed": seed, "alpha": spec.alpha}
+    if "dtype" in given:                 # else the class keeps its own default
+        offered["dtype"] = dtype
     try:
         params = dict(inspect.signature(cls).parameters)
     except (TypeError, ValueError):
@@ -57,6 +67,11 @@ def build(target: str, spec: ModelSpec, seed: int) -> object:
     if not takes_all and "layer_dims" not in params:
         raise InvalidArgument(
             f"{ARG}: {cls.__name__}.__init__ must take 'layer_dims' (the sizes [n0, ..., nL])")
+    dropped = [k for k in given if k in offered and not (takes_all or k in params)]
+    if dropped:
+        raise InvalidArgument(
+            f"{dropped[0]}: {cls.__name__}.__init__ takes no {dropped[0]!r}, so "
+            f"--{dropped[0]} cannot reach the model; leave it out (the model uses its own)")
     kwargs = {k: v for k, v in offered.items() if takes_all or k in params}
     try:
         model = cls(**kwargs)

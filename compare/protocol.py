@@ -71,6 +71,18 @@ def missing_members(model: object) -> list[str]:
     return missing
 
 
+def params_problem(params: object, names: list[str]) -> str | None:
+    """Why `params` (after an update) no longer holds arrays named `names`, or None."""
+    if not isinstance(params, dict):
+        return f"params became {type(params).__name__}, expected a dict"
+    if set(params) != set(names):
+        return f"params holds {sorted(params)}, expected {sorted(names)}"
+    bad = next((n for n in names if not isinstance(params[n], np.ndarray)), None)
+    if bad is not None:
+        return f"params[{bad!r}] became {type(params[bad]).__name__}, expected a NumPy array"
+    return None
+
+
 def layer_dims_of(params: dict[str, np.ndarray]) -> list[int]:
     """[n0, n1, ..., nL] read off the shapes W[l] [n[l], n[l-1]]."""
     L = sum(1 for k in params if k.startswith("W"))
@@ -96,12 +108,16 @@ class ScratchSide:
         return self.model.params
 
     def forward(self, X: np.ndarray) -> tuple[np.ndarray, Any]:
-        return self.model.forward(X)
+        out = self.model.forward(X)
+        if not (isinstance(out, (tuple, list)) and len(out) == 2):
+            raise ProtocolError(f"forward returned {type(out).__name__}, expected a pair "
+                                "(AL [n_L, m], caches)")
+        return np.asarray(out[0]), out[1]
 
     def cost(self, AL: np.ndarray, Y: np.ndarray, caches: Any = None) -> float:
         if self._cost_takes_caches:
-            return float(self.model.cost(AL, Y, caches))
-        return float(self.model.cost(AL, Y))
+            return as_number(self.model.cost(AL, Y, caches))
+        return as_number(self.model.cost(AL, Y))
 
     def backward(self, AL: np.ndarray, Y: np.ndarray, caches: Any,
                  intermediates: bool = False) -> dict[str, np.ndarray]:
@@ -117,6 +133,19 @@ class ScratchSide:
             p -= lr * grads["d" + name]
 
 
+class ProtocolError(TypeError):
+    """A value a protocol method returned is not what the protocol says."""
+
+
+def as_number(J: object) -> float:
+    """The cost as a float: a number, or any array or list holding exactly one number."""
+    value = np.asarray(J)
+    if value.size != 1 or value.dtype.kind not in "biuf":
+        raise ProtocolError(f"cost returned {type(J).__name__} of shape {value.shape}, "
+                            "expected one number J")
+    return float(value.reshape(()))
+
+
 def layer_values(caches: Any) -> dict[str, np.ndarray]:
     """{'Z1': ..., 'A1': ..., 'ZL': ..., 'AL' as 'A{L}'} from caches that hold them, else {}."""
     values: dict[str, np.ndarray] = {}
@@ -125,15 +154,16 @@ def layer_values(caches: Any) -> dict[str, np.ndarray]:
     for l, cache in enumerate(caches, start=1):
         Z = getattr(cache, "Z", None) if not isinstance(cache, dict) else cache.get("Z")
         A = getattr(cache, "A", None) if not isinstance(cache, dict) else cache.get("A")
-        if Z is None or A is None:
-            return {}
+        if Z is None or A is None or np.shape(Z) != np.shape(A):
+            return {}   # not a layer's (Z, A): e.g. 'A' is its input A[l-1], as the course's caches keep
         values[f"Z{l}"], values[f"A{l}"] = Z, A
     return values
 
 
 def _user_frames(exc: BaseException) -> list[traceback.FrameSummary]:
     return [f for f in traceback.extract_tb(exc.__traceback__)
-            if f"{os.sep}numpy{os.sep}" not in f.filename and f"{os.sep}torch{os.sep}" not in f.filename]
+            if f"{os.sep}numpy{os.sep}" not in f.filename and f"{os.sep}torch{os.sep}" not in f.filename
+            and not (isinstance(exc, ProtocolError) and f.filename == __file__)]
 
 
 def failed_in(exc: BaseException) -> str:
@@ -146,6 +176,8 @@ def failed_in(exc: BaseException) -> str:
 def raised(exc: BaseException) -> str:
     """'the scratch model raised ValueError: ... (file.py:87: dW = np.dot(dZ, A_prev))': the
     exception and the innermost line of the model's code (outside NumPy and torch)."""
+    if isinstance(exc, ProtocolError):
+        return f"the scratch model's {exc}"
     frames = _user_frames(exc)
     where = (f"{os.path.basename(frames[-1].filename)}:{frames[-1].lineno}: "
              f"{(frames[-1].line or '').strip()}") if frames else "no source line"

@@ -98,6 +98,10 @@ BAD_USAGE = [
     (["--scratch-impl", "examples.course_style:Nope"], "has no 'Nope'"),
     (["--scratch-impl", "tests.test_bad_input:HalfModel"], "missing: 'backward'"),
     (["--scratch-impl", "examples.course_style"], "expected 'package.module:ClassName'"),
+    (["--scratch-impl", "examples.course_style:CourseNet", "--init", "zeros"],
+     "init: CourseNet.__init__ takes no 'init', so --init cannot reach the model"),
+    (["--scratch-impl", "examples.course_style:CourseNet", "--dtype", "float32"],
+     "dtype: CourseNet.__init__ takes no 'dtype'"),
     (["--bogus-flag"], "unrecognized arguments: --bogus-flag"),
     (["experiment", "zero-initt"], "did you mean 'zero-init'"),
     # output paths are checked before any work (they used to fail after training, exit 3)
