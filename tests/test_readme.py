@@ -47,3 +47,25 @@ def test_the_checkpoint_example_moves_a_model_between_the_sides(tmp_path, monkey
     assert namespace["ckpt"].step == 7
     assert (tmp_path / "mine.npz").is_file()
     assert all((namespace["model"].params[k] == trained.params[k]).all() for k in trained.params)
+
+
+def test_the_main_jobs_table_is_what_nncompare_prints():
+    """The README shows the main job's real output: run it (about 20 s) and compare."""
+    import subprocess
+    import sys
+    shown = re.search(r"```\n(model +forward.*?)```", README.read_text(), re.S).group(1)
+    done = subprocess.run([sys.executable, "-m", "compare", "--no-log", "--no-progress"],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    printed = done.stdout.splitlines()[:len(shown.splitlines())]
+    # the same words, costs and accuracies; each check's worst error within a factor of 10
+    # (its last digit depends on the BLAS kernels of the machine)
+    def errors(line):
+        return [float(e) for e in re.findall(r"\b\d\.?\d*e[-+]\d+", line)]
+
+    def rest(line):
+        return re.sub(r"\b\d\.?\d*e[-+]\d+", "E", line)
+
+    assert [rest(line) for line in printed] == [rest(line) for line in shown.splitlines()]
+    for ours, theirs in zip(printed, shown.splitlines(), strict=True):
+        assert all(b / 10 <= a <= b * 10 or a == b for a, b in zip(errors(ours), errors(theirs), strict=True))
