@@ -150,8 +150,12 @@ def check_not_empty(args: argparse.Namespace) -> None:
             raise InvalidArgument(f"{name}: got {value!r}, expected {expected}")
 
 
+APPLIES_TO = {"layers": ("deep",), "hidden_units": ("shallow",), "activation": ("shallow", "deep")}
+
+
 def config_from(args: argparse.Namespace) -> RunConfig:
     models = MODELS if args.model.strip().lower() == "all" else (args.model,)
+    check_options_apply(args, models)
     return RunConfig(
         models=tuple(models), dataset=args.dataset,
         layers=int_list(args.layers) if args.layers is not None else None,
@@ -160,6 +164,18 @@ def config_from(args: argparse.Namespace) -> RunConfig:
         batch_size=args.batch_size, seed=args.seed, dtype=args.dtype, device=args.device,
         fd_max_entries=args.fd_max_entries,
     ).validate()
+
+
+def check_options_apply(args: argparse.Namespace, models: Sequence[str]) -> None:
+    """A model option given for a run without that model is an error, not silently unused."""
+    defaults = build_parser().parse_args([])
+    runs = ("deep",) if args.scratch_impl else tuple(m.strip().lower() for m in models)
+    for option, kinds in APPLIES_TO.items():
+        if getattr(args, option) != getattr(defaults, option) and not set(kinds) & set(runs):
+            which = "--scratch-impl" if args.scratch_impl else f"--model {args.model}"
+            raise InvalidArgument(
+                f"{option.replace('_', '-')}: applies to the {' and '.join(kinds)} model"
+                f"{'s' if len(kinds) > 1 else ''}, and {which} runs none of them")
 
 
 def environment(cfg: RunConfig) -> dict:

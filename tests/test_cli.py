@@ -103,6 +103,11 @@ BAD_USAGE = [
     (["--scratch-impl", "examples.course_style:CourseNet", "--dtype", "float32"],
      "dtype: CourseNet.__init__ takes no 'dtype'"),
     (["--bogus-flag"], "unrecognized arguments: --bogus-flag"),
+    (["--model", "logistic", "--layers", "2,4,1"], "layers: applies to the deep model, and --model logistic"),
+    (["--model", "deep", "--hidden-units", "8"], "hidden-units: applies to the shallow model"),
+    (["--model", "logistic", "--activation", "tanh"], "activation: applies to the shallow and deep models"),
+    (["--scratch-impl", "examples.course_style:CourseNet", "--hidden-units", "8"],
+     "hidden-units: applies to the shallow model, and --scratch-impl runs none of them"),
     (["experiment", "zero-initt"], "did you mean 'zero-init'"),
     # output paths are checked before any work (they used to fail after training, exit 3)
     ([*SMALL, "--json", str(HERE.parent)], f"json: {HERE.parent} is a folder, expected a file path"),
