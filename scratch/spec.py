@@ -65,6 +65,24 @@ def check_real(arg: str, value: object, low: float, high: float = math.inf,
     return x
 
 
+def check_trainable(model: object, expected: type, side: str, other: str) -> None:
+    """InvalidArgument unless `model` is one of `side`'s models ('scratch' or 'torch_ref');
+    a model of the `other` side is pointed to its own fit."""
+    if isinstance(model, expected):
+        return
+    hint = f" (a {other} model trains with {other}.fit)" \
+        if type(model).__module__.startswith(other) else ""
+    raise InvalidArgument(f"model: got {type(model).__name__}, expected a {side} model "
+                          f"(LogisticRegression, ShallowNet or DeepNet){hint}")
+
+
+def check_callback(callback: object, signature: str) -> None:
+    """InvalidArgument unless `callback` is None or a function (called as `signature`)."""
+    if callback is not None and not callable(callback):
+        raise InvalidArgument(f"callback: got {callback!r}, expected a function "
+                              f"{signature} or None")
+
+
 MAX_SEED = 2**32 - 1    # the largest seed every consumer takes (scikit-learn's random_state)
 
 

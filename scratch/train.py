@@ -13,9 +13,9 @@ from typing import Any, Protocol
 import numpy as np
 from tqdm.auto import tqdm
 
-from scratch.errors import InvalidArgument, TrainingDiverged
+from scratch.errors import TrainingDiverged
 from scratch.model import Model
-from scratch.spec import check_int, check_seed
+from scratch.spec import check_callback, check_int, check_seed, check_trainable
 from scratch.validate import check_training, check_X, check_Y
 
 PROGRESS_FROM = 500  # iterations from which fit shows a progress bar by default
@@ -89,14 +89,8 @@ def fit(model: Model, X: object, Y: object, lr: float = 0.01, iterations: int = 
         InvalidArgument: a bad argument (named in the message).
         TrainingDiverged: the cost or a parameter became NaN or inf.
     """
-    if not isinstance(model, Model):
-        hint = " (a torch_ref model trains with torch_ref.fit)" \
-            if type(model).__module__.startswith("torch_ref") else ""
-        raise InvalidArgument(f"model: got {type(model).__name__}, expected a scratch model "
-                              f"(LogisticRegression, ShallowNet or DeepNet){hint}")
-    if callback is not None and not callable(callback):
-        raise InvalidArgument(f"callback: got {callback!r}, expected a function "
-                              "callback(step, J, grads) or None")
+    check_trainable(model, Model, "scratch", "torch_ref")
+    check_callback(callback, "callback(step, J, grads)")
     X = check_X(X, model.spec, model.dtype)
     Y = check_Y(Y, model.spec, X.shape[1], model.dtype)
     lr, iterations, batch_size = check_training(lr, iterations, batch_size, X.shape[1])

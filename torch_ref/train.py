@@ -8,8 +8,9 @@ from collections.abc import Callable
 import torch
 from tqdm.auto import tqdm
 
-from scratch.errors import InvalidArgument, TrainingDiverged
-from scratch.spec import check_int, check_real, check_seed
+from scratch.errors import TrainingDiverged
+from scratch.spec import check_callback, check_int, check_real, check_seed, check_trainable
+from scratch.validate import check_training
 from torch_ref.device import threads_for, torch_threads
 from torch_ref.models import Net
 from torch_ref.validate import check_X, check_y
@@ -73,21 +74,10 @@ def fit(model: Net, X: torch.Tensor, y: torch.Tensor, lr: float = 0.01, iteratio
     A model too small for torch to split its work trains on one CPU thread
     (`torch_ref.device.threads_for`): the same results, without a fork and join per op.
     """
-    if not isinstance(model, Net):
-        hint = " (a scratch model trains with scratch.fit)" \
-            if type(model).__module__.startswith("scratch") else ""
-        raise InvalidArgument(f"model: got {type(model).__name__}, expected a torch_ref model "
-                              f"(LogisticRegression, ShallowNet or DeepNet){hint}")
-    if callback is not None and not callable(callback):
-        raise InvalidArgument(f"callback: got {callback!r}, expected a function "
-                              "callback(step, J) or None")
+    check_trainable(model, Net, "torch_ref", "scratch")
+    check_callback(callback, "callback(step, J)")
     X, y = check_batch(model, X, y)
-    iterations = check_int("iterations", iterations, 1)
-    if batch_size is not None:
-        batch_size = check_int("batch_size", batch_size, 1)
-        if batch_size > X.shape[0]:
-            raise InvalidArgument(
-                f"batch_size: got {batch_size}, expected at most m = {X.shape[0]}")
+    lr, iterations, batch_size = check_training(lr, iterations, batch_size, X.shape[0])
     trainer = Trainer(model, lr)
     start_step = check_int("start_step", start_step, 0)
     order = batch_order(X.shape[0], batch_size, iterations, check_seed(seed), start_step)
