@@ -15,7 +15,7 @@ charts are drawn; here the test waits, in real time, for what it asserts.
 fd 4, each a JSON message ended by a NUL byte; bash maps our pipe ends onto 3 and 4.
 Run as a script, this module writes the README's screenshot:
 
-    python tests/chromium.py LOGDIR OUT.png [TAG_REGEX] [RUN_REGEX] [WIDTHxHEIGHT]
+    python tests/output/chromium.py LOGDIR OUT.png [TAG_REGEX] [RUN_REGEX] [WIDTHxHEIGHT]
 """
 
 from __future__ import annotations
@@ -178,7 +178,7 @@ def tensorboard_page(browser: Browser, url: str, tags: str = "loss", runs: str =
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
     from compare import tb_server
 
     logdir, out = sys.argv[1], sys.argv[2]

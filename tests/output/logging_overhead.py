@@ -1,6 +1,6 @@
 """What TensorBoard logging costs the main job (a measurement script, not a test).
 
-    python tests/logging_overhead.py [--reps 3] [--iterations 5000] [cadence flags]
+    python tests/output/logging_overhead.py [--reps 3] [--iterations 5000] [cadence flags]
 
 Each model of `nncompare`'s defaults is trained through the harness without and with a
 `ModelLogger` (writers opened, hooks, report, writers closed: everything `nncompare`
@@ -17,7 +17,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from compare.config import MODELS, RunConfig, build_scratch  # noqa: E402
 from compare.harness import check_model  # noqa: E402

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from compare.cli import main
-from tests.tb_helpers import read
+from tests.output.tb_helpers import read
 
 
 def nncompare(*args, cwd=None, timeout=300):

@@ -190,7 +190,7 @@ def test_no_log_writes_nothing_and_the_json_says_so(tmp_path, capsys):
 
 
 def test_cadence_flags_set_what_is_written(tmp_path, capsys):
-    from tests.tb_helpers import read
+    from tests.output.tb_helpers import read
 
     code, _, _ = run(capsys, "--logdir", str(tmp_path), "--experiment", "e", "--log-every", "2",
                      "--hist-every", "0", "--image-every", "4")

@@ -1,7 +1,7 @@
 """TensorBoard's page, in headless Chromium, draws the scratch and torch runs on one chart.
 
 Skipped where no Chromium is installed (`.ci/run` installs Debian's `chromium`);
-how the browser is driven is in DEVELOPERS.md and `tests/chromium.py`.
+how the browser is driven is in DEVELOPERS.md and `tests/output/chromium.py`.
 """
 
 from __future__ import annotations
@@ -13,8 +13,8 @@ import pytest
 from PIL import Image
 
 from compare.tblog import Cadence
-from tests.chromium import Browser, chromium_path, tensorboard_page
-from tests.tb_helpers import logged_run, served
+from tests.output.chromium import Browser, chromium_path, tensorboard_page
+from tests.output.tb_helpers import logged_run, served
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(
     chromium_path() is None,

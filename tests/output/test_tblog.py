@@ -16,7 +16,7 @@ from compare import tb_images
 from compare.metric import relative_error
 from compare.tblog import Cadence
 from scratch.errors import InvalidArgument
-from tests.tb_helpers import f32, logged_run, logged_steps, read
+from tests.output.tb_helpers import f32, logged_run, logged_steps, read
 
 ITERATIONS = 23
 CADENCE = Cadence(scalars=4, histograms=10, images=11, bins=12)

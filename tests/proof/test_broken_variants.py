@@ -8,7 +8,7 @@ import scratch
 from compare import check_model
 from scratch import datasets
 from scratch.datasets import Dataset
-from tests.broken_variants import VARIANTS
+from tests.proof.broken_variants import VARIANTS
 
 
 def dataset(kind):
