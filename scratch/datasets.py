@@ -14,6 +14,9 @@ standardized with the mean and standard deviation of the training split only
 (a feature constant on the training split is centred and left unscaled).
 Labels are class indices [1, m]; scratch models accept them as Y directly
 (a softmax model turns them into one-hot columns).
+
+scikit-learn is imported by the functions that use it, so importing this module
+(and `scratch`) does not import it.
 """
 
 from __future__ import annotations
@@ -22,8 +25,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn import datasets as skd
-from sklearn.model_selection import train_test_split
 
 from scratch.errors import InvalidArgument
 from scratch.spec import check_choice, check_int, check_real, check_seed
@@ -52,8 +53,9 @@ class Dataset:
 def flower(m: int = 400, seed: int = 0, noise: float = 0.2) -> tuple[np.ndarray, np.ndarray]:
     """The course's planar "flower": m/2 points per class, X [2, m], y [m].
 
-    For class j: theta = linspace(3.12 j, 3.12 (j + 1), m/2) + noise N(0, 1),
-    r = 4 sin(4 theta) + noise N(0, 1), point (r sin theta, r cos theta).
+    For class j: theta = linspace(3.12 j, 3.12 (j + 1), m/2) + noise * N(0, 1),
+    r = 4 sin(4 theta) + noise * N(0, 1), point (r sin theta, r cos theta); the noise
+    is N(0, noise^2), standard deviation `noise` (0.2 by default).
     """
     rng = np.random.default_rng(seed)
     N = m // 2                                                     # points per class
@@ -85,6 +87,8 @@ def _generate(name: str, m: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     if name == "flower":
         X, y = flower(m, seed)
         return X.T, y
+    from sklearn import datasets as skd
+
     if name == "circles":
         return skd.make_circles(n_samples=m, factor=0.5, noise=0.3, random_state=seed)
     if name == "moons":
@@ -94,6 +98,43 @@ def _generate(name: str, m: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
         return X, y % 2
     return skd.make_gaussian_quantiles(cov=0.5, n_samples=m, n_features=2, n_classes=2,
                                        random_state=seed)
+
+
+def _load_real(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """Samples [m, n] and labels [m] of a set bundled with scikit-learn."""
+    from sklearn import datasets as skd
+
+    bunch = skd.load_breast_cancer() if name == "breast_cancer" else skd.load_digits()
+    return bunch.data, bunch.target
+
+
+def standardize(S_train: np.ndarray, S_test: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Both splits [m, n] scaled by the training split's per-feature mean and standard
+    deviation (a feature constant on it is centred only)."""
+    mean = S_train.mean(axis=0)                                    # [n]
+    std = S_train.std(axis=0)                                      # [n]
+    std[std == 0] = 1.0                                            # constant pixels: centre only
+    return (S_train - mean) / std, (S_test - mean) / std
+
+
+def split(name: str, samples: np.ndarray, labels: np.ndarray, test_fraction: float,
+          seed: int) -> Dataset:
+    """The seeded, stratified train/test split of samples [m, n] and labels [m], in the
+    notes' layout (a real set standardized with the training statistics)."""
+    from sklearn.model_selection import train_test_split
+
+    S_train, S_test, y_train, y_test = train_test_split(
+        samples, labels, test_size=test_fraction, random_state=seed, stratify=labels)
+    if name in REAL:
+        S_train, S_test = standardize(S_train, S_test)
+    return Dataset(
+        name=name,
+        X_train=np.ascontiguousarray(S_train.T, dtype=np.float64),  # [n, m_train]
+        Y_train=np.asarray(y_train, dtype=np.int64)[None, :],       # [1, m_train]
+        X_test=np.ascontiguousarray(S_test.T, dtype=np.float64),    # [n, m_test]
+        Y_test=np.asarray(y_test, dtype=np.int64)[None, :],         # [1, m_test]
+        n_classes=int(np.max(labels)) + 1,
+    )
 
 
 def load(name: str = "flower", seed: int = 0, m: int | None = None,
@@ -113,8 +154,7 @@ def load(name: str = "flower", seed: int = 0, m: int | None = None,
     if name in REAL:
         if m is not None:
             raise InvalidArgument(f"m: the {name} set has a fixed size, got m = {m}; leave m unset")
-        bunch = skd.load_breast_cancer() if name == "breast_cancer" else skd.load_digits()
-        samples, labels = bunch.data, bunch.target
+        samples, labels = _load_real(name)
     else:
         default_m = 400 if name == "flower" else 200
         m = check_int("m", default_m if m is None else m, 4)
@@ -123,18 +163,4 @@ def load(name: str = "flower", seed: int = 0, m: int | None = None,
                                   "points per class)")
         samples, labels = _generate(name, m, seed)
     check_split(labels, test_fraction)
-    S_train, S_test, y_train, y_test = train_test_split(
-        samples, labels, test_size=test_fraction, random_state=seed, stratify=labels)
-    if name in REAL:
-        mean = S_train.mean(axis=0)                                # [n]
-        std = S_train.std(axis=0)                                  # [n]
-        std[std == 0] = 1.0                                        # constant pixels: centre only
-        S_train, S_test = (S_train - mean) / std, (S_test - mean) / std
-    return Dataset(
-        name=name,
-        X_train=np.ascontiguousarray(S_train.T, dtype=np.float64),  # [n, m_train]
-        Y_train=np.asarray(y_train, dtype=np.int64)[None, :],       # [1, m_train]
-        X_test=np.ascontiguousarray(S_test.T, dtype=np.float64),    # [n, m_test]
-        Y_test=np.asarray(y_test, dtype=np.int64)[None, :],         # [1, m_test]
-        n_classes=int(np.max(labels)) + 1,
-    )
+    return split(name, samples, labels, test_fraction, seed)

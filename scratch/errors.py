@@ -12,7 +12,7 @@ class TrainingDiverged(RuntimeError):
     """The cost or a parameter became NaN or inf during training.
 
     Attributes:
-        side: 'scratch' or 'torch'.
+        side: the name of the implementation that was training (as 'scratch').
         step: the 0-based step at which it happened.
         what: what became non-finite ('the cost', 'W2', ...).
     """

@@ -5,7 +5,8 @@
     xavier  W ~ N(0, 1) * sqrt(1 / n[l-1])           (the course's Xavier, for tanh)
     he      W ~ N(0, 1) * sqrt(2 / n[l-1])           (He et al., for ReLU)
 
-fan_in = n[l-1] = W.shape[1]. Draws come from one `numpy.random.Generator`, layer by
+fan_in = n[l-1] = W.shape[1]; the table of scales is `scratch.spec.INIT_SCALES`, which
+every implementation shares. Draws come from one `numpy.random.Generator`, layer by
 layer (W1 first), always in float64 and then cast, so a float32 and a float64 model
 with the same seed hold the same numbers up to rounding.
 """
@@ -14,17 +15,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from scratch.spec import INITS, check_choice
+from scratch.spec import INITS, check_choice, init_scale
 
 
 def weight_scale(init: str, fan_in: int) -> float:
-    """The factor that multiplies a standard normal draw for W[l]."""
-    return {
-        "zeros": 0.0,
-        "small": 0.01,
-        "xavier": float(np.sqrt(1.0 / fan_in)),
-        "he": float(np.sqrt(2.0 / fan_in)),
-    }[check_choice("init", init, INITS)]
+    """The factor that multiplies a standard normal draw for W[l] (`init` checked by name)."""
+    return init_scale(check_choice("init", init, INITS), fan_in)
 
 
 def initialize(layer_dims: tuple[int, ...], init: str, rng: np.random.Generator,

@@ -1,10 +1,15 @@
-"""The architecture a model is built from, and the checks on every argument a user gives.
+"""The vocabulary every implementation of the course's models shares (pure Python).
 
-Both implementations accept the same constructor arguments; this module turns them
-into one validated `ModelSpec` (pure Python, no math), so that `scratch` and
-`torch_ref` reject bad input with the same message. Every check raises
-`InvalidArgument`, whose message names the argument, what was received and what
-was expected.
+The architecture a model is built from and the checks on every argument a user gives:
+any implementation accepts the same constructor and training arguments, and this
+module turns them into one validated `ModelSpec` (and lr, iterations, batch size), so
+that every implementation rejects bad input with the same message. Every check raises
+`InvalidArgument`, whose message names the argument, what was received and what was
+expected.
+
+Also the rules the implementations share: the scale of each initializer (§3.4), the
+order in which mini-batch gradient descent takes the samples, and from how many
+iterations `fit` shows a progress bar.
 """
 
 from __future__ import annotations
@@ -12,15 +17,33 @@ from __future__ import annotations
 import difflib
 import math
 import numbers
-from collections.abc import Sequence
+import sys
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Any, Protocol
 
 from scratch.errors import InvalidArgument
 
 HIDDEN_ACTIVATIONS = ("sigmoid", "tanh", "relu", "leaky_relu")
 OUTPUTS = ("sigmoid", "softmax")
-INITS = ("zeros", "small", "xavier", "he")
 DTYPES = ("float32", "float64")
+
+# The scale of each initializer (§3.4): W[l] = N(0, 1) * scale(fan_in), fan_in = n[l-1].
+INIT_SCALES: dict[str, Callable[[int], float]] = {
+    "zeros": lambda fan_in: 0.0,                        # W = 0 (keeps hidden units symmetric)
+    "small": lambda fan_in: 0.01,                       # the notes' choice
+    "xavier": lambda fan_in: math.sqrt(1.0 / fan_in),   # the course's Xavier, for tanh
+    "he": lambda fan_in: math.sqrt(2.0 / fan_in),       # He et al., for ReLU
+}
+INITS = tuple(INIT_SCALES)                              # ("zeros", "small", "xavier", "he")
+
+PROGRESS_FROM = 500  # iterations from which fit shows a progress bar by default
+
+
+def init_scale(init: str, fan_in: int) -> float:
+    """The factor that multiplies a standard normal draw for W[l] under the rule `init`
+    (a name of INITS, already checked); fan_in = n[l-1]."""
+    return INIT_SCALES[init](fan_in)
 
 
 def suggest(value: str, choices: Sequence[str]) -> str:
@@ -65,13 +88,16 @@ def check_real(arg: str, value: object, low: float, high: float = math.inf,
     return x
 
 
-def check_trainable(model: object, expected: type, side: str, other: str) -> None:
-    """InvalidArgument unless `model` is one of `side`'s models ('scratch' or 'torch_ref');
-    a model of the `other` side is pointed to its own fit."""
+def check_trainable(model: object, expected: type, side: str) -> None:
+    """InvalidArgument unless `model` is an instance of `expected`, the models of the package
+    `side` (the implementation whose fit was called); a model of another implementation,
+    a package with its own `fit`, is pointed to that fit."""
     if isinstance(model, expected):
         return
-    hint = f" (a {other} model trains with {other}.fit)" \
-        if type(model).__module__.startswith(other) else ""
+    package = type(model).__module__.partition(".")[0]
+    has_fit = callable(getattr(sys.modules.get(package), "fit", None))
+    hint = f" (a {package} model trains with {package}.fit)" \
+        if package != side and has_fit else ""
     raise InvalidArgument(f"model: got {type(model).__name__}, expected a {side} model "
                           f"(LogisticRegression, ShallowNet or DeepNet){hint}")
 
@@ -95,7 +121,8 @@ def check_seed(seed: object) -> int:
 
 
 def check_dtype(dtype: object) -> str:
-    """'float32' or 'float64' from a name, a NumPy dtype or type, or a torch dtype."""
+    """'float32' or 'float64' from a name, a NumPy dtype or type, or a dtype object whose
+    str() is the name with a library prefix (as torch's 'torch.float32')."""
     if isinstance(dtype, type):
         name = dtype.__name__
     else:
@@ -152,43 +179,101 @@ class ModelSpec:
     def build(cls, layer_dims: object, activation: object = "relu", output: object = "sigmoid",
               init: object = "he", alpha: object = 0.01) -> ModelSpec:
         """Validate every argument and build the spec; `activation` is one name or one per hidden layer."""
-        if isinstance(layer_dims, (str, bytes)) or not isinstance(layer_dims, Sequence):
-            raise InvalidArgument(
-                f"layer_dims: got {layer_dims!r}, expected a list of layer sizes such as [2, 4, 1]"
-            )
-        if len(layer_dims) < 2:
-            raise InvalidArgument(
-                f"layer_dims: got {list(layer_dims)!r}, expected at least two sizes "
-                "(n[0] features and n[L] outputs)"
-            )
-        dims = tuple(check_int(f"layer_dims[{i}]", n, 1) for i, n in enumerate(layer_dims))
-        output_name = check_choice("output", output, OUTPUTS)
-        if output_name == "sigmoid" and dims[-1] != 1:
-            raise InvalidArgument(
-                f"layer_dims: the sigmoid output has one unit, got n[L] = {dims[-1]}; "
-                "for K classes use output='softmax'"
-            )
-        if output_name == "softmax" and dims[-1] < 2:
-            raise InvalidArgument(
-                f"layer_dims: a softmax output needs at least 2 classes, got n[L] = {dims[-1]}"
-            )
-        n_hidden = len(dims) - 2
-        if isinstance(activation, str):
-            names = (activation,) * n_hidden
-        elif isinstance(activation, Sequence) and len(activation) == n_hidden:
-            names = tuple(activation)
-        else:
-            raise InvalidArgument(
-                f"activation: got {activation!r}, expected one name or a list of "
-                f"{n_hidden} names (one per hidden layer)"
-            )
-        acts = tuple(check_choice("activation", a, HIDDEN_ACTIVATIONS) for a in names)
-        if isinstance(activation, str):  # validate the name even with no hidden layer
-            check_choice("activation", activation, HIDDEN_ACTIVATIONS)
+        dims = check_layer_dims(layer_dims)
+        output_name = check_output_layer(output, dims)
         return cls(
             layer_dims=dims,
-            activations=acts,
+            activations=check_hidden_activations(activation, len(dims) - 2),
             output=output_name,
             init=check_choice("init", init, INITS),
             alpha=check_real("alpha", alpha, 0.0, 1.0),
         )
+
+
+def check_layer_dims(layer_dims: object) -> tuple[int, ...]:
+    """(n[0], ..., n[L]) from a sequence of at least two sizes, each an integer >= 1."""
+    if isinstance(layer_dims, (str, bytes)) or not isinstance(layer_dims, Sequence):
+        raise InvalidArgument(
+            f"layer_dims: got {layer_dims!r}, expected a list of layer sizes such as [2, 4, 1]"
+        )
+    if len(layer_dims) < 2:
+        raise InvalidArgument(
+            f"layer_dims: got {list(layer_dims)!r}, expected at least two sizes "
+            "(n[0] features and n[L] outputs)"
+        )
+    return tuple(check_int(f"layer_dims[{i}]", n, 1) for i, n in enumerate(layer_dims))
+
+
+def check_output_layer(output: object, dims: tuple[int, ...]) -> str:
+    """g[L]'s name, checked against n[L]: one unit for a sigmoid, K >= 2 for a softmax."""
+    output_name = check_choice("output", output, OUTPUTS)
+    if output_name == "sigmoid" and dims[-1] != 1:
+        raise InvalidArgument(
+            f"layer_dims: the sigmoid output has one unit, got n[L] = {dims[-1]}; "
+            "for K classes use output='softmax'"
+        )
+    if output_name == "softmax" and dims[-1] < 2:
+        raise InvalidArgument(
+            f"layer_dims: a softmax output needs at least 2 classes, got n[L] = {dims[-1]}"
+        )
+    return output_name
+
+
+def check_hidden_activations(activation: object, n_hidden: int) -> tuple[str, ...]:
+    """g[1..L-1] from one name (for every hidden layer) or a list of `n_hidden` names."""
+    if isinstance(activation, str):
+        names = (activation,) * n_hidden
+    elif isinstance(activation, Sequence) and len(activation) == n_hidden:
+        names = tuple(activation)
+    else:
+        raise InvalidArgument(
+            f"activation: got {activation!r}, expected one name or a list of "
+            f"{n_hidden} names (one per hidden layer)"
+        )
+    acts = tuple(check_choice("activation", a, HIDDEN_ACTIVATIONS) for a in names)
+    if isinstance(activation, str):  # validate the name even with no hidden layer
+        check_choice("activation", activation, HIDDEN_ACTIVATIONS)
+    return acts
+
+
+def check_training(lr: object, iterations: object, batch_size: object, m: int) -> tuple:
+    """(lr, iterations, batch_size or None) after checking each."""
+    lr = check_real("lr", lr, 0.0)
+    iterations = check_int("iterations", iterations, 1)
+    if batch_size is not None:
+        batch_size = check_int("batch_size", batch_size, 1)
+        if batch_size > m:
+            raise InvalidArgument(
+                f"batch_size: got {batch_size}, expected at most m = {m} (the number of samples)"
+            )
+    return lr, iterations, batch_size
+
+
+class Sliceable(Protocol):
+    """What a permutation of the sample indices is: an array that slices."""
+
+    def __getitem__(self, key: slice, /) -> Any: ...
+
+
+def batch_order(m: int, batch_size: int | None, iterations: int, permutation: Callable[[int], Sliceable],
+                start_step: int = 0) -> Iterator[Any]:
+    """The samples each step uses: None (all m) for batch gradient descent, else index
+    arrays of `batch_size` taken in order from a fresh `permutation(m)` every epoch (the
+    last, shorter batch of an epoch is kept). Steps start_step .. start_step + iterations - 1
+    of that sequence, so a resumed run sees the batches an uninterrupted one would.
+
+    `permutation` is the implementation's seeded random permutation of 0..m-1, called
+    once per epoch (never for batch gradient descent)."""
+    if batch_size is None or batch_size >= m:
+        for _ in range(iterations):
+            yield None
+        return
+    step, end = 0, start_step + iterations
+    while True:
+        order = permutation(m)                           # [m]
+        for first in range(0, m, batch_size):
+            if step == end:
+                return
+            if step >= start_step:
+                yield order[first:first + batch_size]    # [batch]
+            step += 1

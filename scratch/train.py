@@ -7,40 +7,29 @@ cost of every step.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Protocol
 
 import numpy as np
 from tqdm.auto import tqdm
 
+from scratch import spec
 from scratch.errors import TrainingDiverged
 from scratch.model import Model
-from scratch.spec import check_callback, check_int, check_seed, check_trainable
-from scratch.validate import check_training, check_X, check_Y
+from scratch.spec import PROGRESS_FROM, check_callback, check_int, check_seed, check_trainable, check_training
+from scratch.validate import check_X, check_Y
 
-PROGRESS_FROM = 500  # iterations from which fit shows a progress bar by default
+Callback = Callable[[int, float, dict[str, np.ndarray]], None]
 
 
 def batch_order(m: int, batch_size: int | None, iterations: int, seed: int = 0,
                 start_step: int = 0) -> Iterator[np.ndarray | None]:
-    """The samples each step uses: None (all m) for batch gradient descent, else index
-    arrays of `batch_size` taken in order from a fresh permutation every epoch (the
-    last, shorter batch of an epoch is kept). Steps start_step .. start_step + iterations - 1
-    of that sequence, so a resumed run sees the batches an uninterrupted one would."""
-    if batch_size is None or batch_size >= m:
-        for _ in range(iterations):
-            yield None
-        return
-    rng = np.random.default_rng(seed)
-    step, end = 0, start_step + iterations
-    while True:
-        order = rng.permutation(m)                       # [m]
-        for first in range(0, m, batch_size):
-            if step == end:
-                return
-            if step >= start_step:
-                yield order[first:first + batch_size]    # [batch]
-            step += 1
+    """`scratch.spec.batch_order` with a fresh permutation every epoch from
+    `numpy.random.default_rng(seed)`: None (all m) for batch gradient descent, else index
+    arrays [batch_size] (the last of an epoch shorter); steps start_step ..
+    start_step + iterations - 1, so a resumed run sees the batches an uninterrupted one would."""
+    yield from spec.batch_order(m, batch_size, iterations, np.random.default_rng(seed).permutation,
+                                start_step)
 
 
 class Trainable(Protocol):
@@ -66,10 +55,30 @@ def first_non_finite(params: dict[str, np.ndarray]) -> str | None:
     return next((name for name, p in params.items() if not np.isfinite(p).all()), None)
 
 
+def descend(model: Trainable, X: np.ndarray, Y: np.ndarray, lr: float,
+            steps: Iterable[tuple[int, np.ndarray | None]], callback: Callback | None) -> list[float]:
+    """Gradient descent over `steps`, (t, idx) pairs: one `step` on the samples idx (None:
+    all of X, Y) for each; the costs J, or TrainingDiverged at the first non-finite value."""
+    costs: list[float] = []
+    for t, idx in steps:
+        Xb, Yb = (X, Y) if idx is None else (X[:, idx], Y[:, idx])
+        with np.errstate(over="raise", invalid="raise", divide="raise"):
+            try:
+                J, grads = step(model, Xb, Yb, lr)
+            except FloatingPointError as exc:
+                raise TrainingDiverged(
+                    "scratch", t, f"a value of the forward or backward pass ({exc})", lr) from None
+        if not np.isfinite(J):
+            raise TrainingDiverged("scratch", t, "the cost", lr)
+        costs.append(J)
+        if callback is not None:
+            callback(t, J, grads)
+    return costs
+
+
 def fit(model: Model, X: object, Y: object, lr: float = 0.01, iterations: int = 1000,
         batch_size: int | None = None, seed: int = 0, progress: bool | None = None,
-        callback: Callable[[int, float, dict[str, np.ndarray]], None] | None = None,
-        start_step: int = 0) -> list[float]:
+        callback: Callback | None = None, start_step: int = 0) -> list[float]:
     """Train `model` in place by gradient descent and return the cost J of every step.
 
     Args:
@@ -89,7 +98,7 @@ def fit(model: Model, X: object, Y: object, lr: float = 0.01, iterations: int = 
         InvalidArgument: a bad argument (named in the message).
         TrainingDiverged: the cost or a parameter became NaN or inf.
     """
-    check_trainable(model, Model, "scratch", "torch_ref")
+    check_trainable(model, Model, "scratch")
     check_callback(callback, "callback(step, J, grads)")
     X = check_X(X, model.spec, model.dtype)
     Y = check_Y(Y, model.spec, X.shape[1], model.dtype)
@@ -97,21 +106,8 @@ def fit(model: Model, X: object, Y: object, lr: float = 0.01, iterations: int = 
     start_step = check_int("start_step", start_step, 0)
     order = batch_order(X.shape[1], batch_size, iterations, check_seed(seed), start_step)
     show = iterations >= PROGRESS_FROM if progress is None else progress
-    costs: list[float] = []
     bar = tqdm(order, total=iterations, desc="scratch", disable=None if show else True)
-    for t, idx in enumerate(bar, start=start_step):
-        Xb, Yb = (X, Y) if idx is None else (X[:, idx], Y[:, idx])
-        with np.errstate(over="raise", invalid="raise", divide="raise"):
-            try:
-                J, grads = step(model, Xb, Yb, lr)
-            except FloatingPointError as exc:
-                raise TrainingDiverged(
-                    "scratch", t, f"a value of the forward or backward pass ({exc})", lr) from None
-        if not np.isfinite(J):
-            raise TrainingDiverged("scratch", t, "the cost", lr)
-        costs.append(J)
-        if callback is not None:
-            callback(t, J, grads)
+    costs = descend(model, X, Y, lr, enumerate(bar, start=start_step), callback)
     bad = first_non_finite(model.params)  # a non-finite parameter shows in the next cost
     if bad is not None:
         raise TrainingDiverged("scratch", start_step + iterations - 1, bad, lr)

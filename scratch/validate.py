@@ -1,4 +1,4 @@
-"""Checks on the arrays a user hands to a model, at the boundary (`fit`, `predict`, the harness).
+"""Checks on the arrays a user hands to a model, at the boundary (`fit`, `predict`, any caller).
 
 Each returns the array ready for the math (2-D, the model's dtype) or raises
 `InvalidArgument` naming the argument, what it got and what was expected.
@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from scratch.losses import one_hot
-from scratch.spec import InvalidArgument, ModelSpec, check_int, check_real
+from scratch.spec import InvalidArgument, ModelSpec
+from scratch.spec import check_training as check_training  # re-exported: its home is scratch.spec
 
 
 def as_array(arg: str, value: object) -> np.ndarray:
@@ -96,15 +97,26 @@ def check_Y(Y: object, spec: ModelSpec, m: int, dtype: np.dtype, arg: str = "Y",
     if not np.all(np.isfinite(Y)):
         raise InvalidArgument(f"{arg}: holds NaN or inf, expected {expected}")
     if spec.output == "sigmoid":
-        if Y.shape[0] != 1:
-            raise InvalidArgument(f"{arg}: got shape {Y.shape}, expected {expected}")
-        if not np.all((Y == 0) | (Y == 1)):
-            bad = sorted(set(np.unique(Y).tolist()) - {0, 1})[:3]
-            raise InvalidArgument(
-                f"{arg}: holds labels {bad} outside {{0, 1}}, expected binary labels "
-                "for a sigmoid output (for K classes use output='softmax')"
-            )
-        return np.ascontiguousarray(Y, dtype=dtype)
+        return binary_labels(Y, dtype, arg, expected)
+    return class_labels(Y, K, dtype, arg, expected)
+
+
+def binary_labels(Y: np.ndarray, dtype: np.dtype, arg: str, expected: str) -> np.ndarray:
+    """The y of a sigmoid output: [1, m] of 0/1 (finite, m already checked)."""
+    if Y.shape[0] != 1:
+        raise InvalidArgument(f"{arg}: got shape {Y.shape}, expected {expected}")
+    if not np.all((Y == 0) | (Y == 1)):
+        bad = sorted(set(np.unique(Y).tolist()) - {0, 1})[:3]
+        raise InvalidArgument(
+            f"{arg}: holds labels {bad} outside {{0, 1}}, expected binary labels "
+            "for a sigmoid output (for K classes use output='softmax')"
+        )
+    return np.ascontiguousarray(Y, dtype=dtype)
+
+
+def class_labels(Y: np.ndarray, K: int, dtype: np.dtype, arg: str, expected: str) -> np.ndarray:
+    """The one-hot Y [K, m] of a softmax output, from class indices [1, m] in 0..K-1 or
+    from one-hot columns (finite, m already checked)."""
     if Y.shape[0] == 1:
         if not np.all((Y == np.round(Y)) & (Y >= 0) & (Y < K)):
             bad = sorted(set(np.unique(Y).tolist()) - set(range(K)))[:3]
@@ -120,16 +132,3 @@ def check_Y(Y: object, spec: ModelSpec, m: int, dtype: np.dtype, arg: str = "Y",
             f"{arg}: column {column} is not one-hot (one 1, the rest 0), expected {expected}"
         )
     return np.ascontiguousarray(Y, dtype=dtype)
-
-
-def check_training(lr: object, iterations: object, batch_size: object, m: int) -> tuple:
-    """(lr, iterations, batch_size or None) after checking each."""
-    lr = check_real("lr", lr, 0.0)
-    iterations = check_int("iterations", iterations, 1)
-    if batch_size is not None:
-        batch_size = check_int("batch_size", batch_size, 1)
-        if batch_size > m:
-            raise InvalidArgument(
-                f"batch_size: got {batch_size}, expected at most m = {m} (the number of samples)"
-            )
-    return lr, iterations, batch_size

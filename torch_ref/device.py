@@ -75,9 +75,9 @@ def threads_for(layer_dims: Sequence[int], m: int, device: torch.device) -> int 
     torch's grain size on the CPU; None (leave them as they are) otherwise.
 
     No kernel splits tensors that small, so more threads only add a fork and a join to
-    each op, and on a machine whose cores are busy each join waits for one: the float64
-    parity suite took 275 s with 2 threads and 8.6 s with 1 on two shared cores. The
-    results are the same, as the work is not split either way.
+    each op, and where the cores are busy each join waits for one to be free: below the
+    grain size one thread is faster, often many times so. The results are the same, as
+    the work is not split either way.
     """
     if device.type != "cpu" or max(layer_dims) * m >= GRAIN_SIZE:
         return None

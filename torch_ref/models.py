@@ -16,15 +16,9 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
-from scratch.spec import ModelSpec, check_int, check_seed
+from scratch.spec import ModelSpec, check_int, check_seed, init_scale
 from torch_ref.device import resolve_device, resolve_dtype
 from torch_ref.validate import check_X, check_y
-
-
-def init_std(init: str, fan_in: int) -> float:
-    """Standard deviation of W[l] for each init rule (§3.4); fan_in = n[l-1]."""
-    return {"zeros": 0.0, "small": 0.01, "xavier": (1 / fan_in) ** 0.5,
-            "he": (2 / fan_in) ** 0.5}[init]
 
 
 def make_activation(name: str, alpha: float) -> nn.Module:
@@ -70,12 +64,13 @@ class Net(nn.Module):
         return self.linears()[0].weight.dtype
 
     def reset_parameters(self) -> None:
-        """W[l] ~ N(0, 1) * init_std(init, n[l-1]), b[l] = 0, drawn layer by layer from
-        a CPU `torch.Generator` seeded with `seed`, in float64, then copied to the device."""
+        """W[l] ~ N(0, 1) * init_scale(init, n[l-1]) (`scratch.spec`'s table, §3.4), b[l] = 0,
+        drawn layer by layer from a CPU `torch.Generator` seeded with `seed`, in float64,
+        then copied to the device."""
         generator = torch.Generator().manual_seed(self.seed)
         with torch.no_grad():
             for linear in self.linears():
-                std = init_std(self.spec.init, linear.in_features)
+                std = init_scale(self.spec.init, linear.in_features)
                 W = torch.randn(linear.weight.shape, generator=generator, dtype=torch.float64)
                 linear.weight.copy_(W * std)                   # [n_l, n_{l-1}]
                 linear.bias.zero_()                            # [n_l]

@@ -8,14 +8,20 @@ from collections.abc import Callable
 import torch
 from tqdm.auto import tqdm
 
+from scratch import spec
 from scratch.errors import TrainingDiverged
-from scratch.spec import check_callback, check_int, check_real, check_seed, check_trainable
-from scratch.validate import check_training
+from scratch.spec import (
+    PROGRESS_FROM,
+    check_callback,
+    check_int,
+    check_real,
+    check_seed,
+    check_trainable,
+    check_training,
+)
 from torch_ref.device import threads_for, torch_threads
 from torch_ref.models import Net
 from torch_ref.validate import check_X, check_y
-
-PROGRESS_FROM = 500  # iterations from which fit shows a progress bar by default
 
 
 class Trainer:
@@ -38,24 +44,11 @@ class Trainer:
         return loss.detach()
 
 
-def batch_order(m: int, batch_size: int | None, iterations: int, seed: int = 0,
-                start_step: int = 0):
-    """Index tensors of each step's samples: None (all) for batch gradient descent, else
-    slices of a fresh permutation per epoch, drawn from a CPU torch.Generator; steps
-    start_step .. start_step + iterations - 1 of that sequence (for resuming)."""
-    if batch_size is None or batch_size >= m:
-        yield from (None for _ in range(iterations))
-        return
+def permutations(seed: int) -> Callable[[int], torch.Tensor]:
+    """The mini-batch order's source of randomness (`scratch.spec.batch_order`): a fresh
+    `torch.randperm(m)` at each call, from one CPU torch.Generator seeded with `seed`."""
     generator = torch.Generator().manual_seed(seed)
-    step, end = 0, start_step + iterations
-    while True:
-        order = torch.randperm(m, generator=generator)
-        for first in range(0, m, batch_size):
-            if step == end:
-                return
-            if step >= start_step:
-                yield order[first:first + batch_size]
-            step += 1
+    return lambda m: torch.randperm(m, generator=generator)
 
 
 def check_batch(model: Net, X: object, y: object) -> tuple[torch.Tensor, torch.Tensor]:
@@ -74,13 +67,14 @@ def fit(model: Net, X: torch.Tensor, y: torch.Tensor, lr: float = 0.01, iteratio
     A model too small for torch to split its work trains on one CPU thread
     (`torch_ref.device.threads_for`): the same results, without a fork and join per op.
     """
-    check_trainable(model, Net, "torch_ref", "scratch")
+    check_trainable(model, Net, "torch_ref")
     check_callback(callback, "callback(step, J)")
     X, y = check_batch(model, X, y)
     lr, iterations, batch_size = check_training(lr, iterations, batch_size, X.shape[0])
     trainer = Trainer(model, lr)
     start_step = check_int("start_step", start_step, 0)
-    order = batch_order(X.shape[0], batch_size, iterations, check_seed(seed), start_step)
+    order = spec.batch_order(X.shape[0], batch_size, iterations, permutations(check_seed(seed)),
+                             start_step)
     show = iterations >= PROGRESS_FROM if progress is None else progress
     costs: list[float] = []
     bar = tqdm(order, total=iterations, desc="torch", disable=None if show else True)
