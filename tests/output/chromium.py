@@ -1,5 +1,5 @@
-"""Headless Chromium driven over the DevTools protocol on a pipe: load a page, wait for a
-condition, read the DOM, take a screenshot. No package beyond the standard library.
+"""Headless Chromium driven by Selenium through Debian's `chromedriver`: load a page, wait for
+a condition, read the DOM, take a screenshot.
 
     with Browser(user_data_dir) as browser:
         browser.open(url, width=1400, height=900)
@@ -11,32 +11,45 @@ Why not `chromium --screenshot --virtual-time-budget=...`: TensorBoard fetches i
 after the page's load event, and a virtual-time budget sometimes ends before the
 charts are drawn; here the test waits, in real time, for what it asserts.
 
-`--remote-debugging-pipe` makes Chromium read commands from fd 3 and write replies to
-fd 4, each a JSON message ended by a NUL byte; bash maps our pipe ends onto 3 and 4.
-Run as a script, this module writes the README's screenshot:
+Nothing is downloaded: the paths of `chromium` and `chromedriver` (Debian's packages
+`chromium` and `chromium-driver`) are given to Selenium, so Selenium Manager, which would
+otherwise look for (and fetch) a driver, is never run. `scripts/tensorboard_screenshot.py`
+uses this module to write the README's screenshot; run as a script, it still does that
+for an existing logdir:
 
     python tests/output/chromium.py LOGDIR OUT.png [TAG_REGEX] [RUN_REGEX] [WIDTHxHEIGHT]
 """
 
 from __future__ import annotations
 
-import base64
-import json
 import os
-import select
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.parse
+from collections.abc import Iterable
 from pathlib import Path
+
+from selenium import webdriver
+from selenium.common.exceptions import TimeoutException
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.support.wait import WebDriverWait
+
+# Selenium Manager only runs when no driver path is given (we always give one); should it
+# run anyway, it must not go to the network
+os.environ.setdefault("SE_OFFLINE", "true")
 
 # the flags of DEVELOPERS.md: headless, no sandbox (root in CI containers), no GPU, and no
 # network but 127.0.0.1 (every other host name fails to resolve), no first-run or sync traffic
 FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1")
+         "--disable-quic", "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1")
+
+INSTALL = "apt-get install chromium chromium-driver; .ci/run installs them"
 
 
 def chromium_path() -> str | None:
@@ -48,26 +61,62 @@ def chromium_path() -> str | None:
     return None
 
 
-class Browser:
-    """One headless Chromium process with a fresh profile in `user_data_dir`."""
+def chromedriver_path() -> str | None:
+    """Debian's `chromedriver` (package chromium-driver, /usr/bin/chromedriver), or None."""
+    found = shutil.which("chromedriver")
+    if found:
+        return found
+    for path in ("/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"):
+        if os.access(path, os.X_OK):
+            return path
+    return None
 
-    def __init__(self, user_data_dir: str | os.PathLike, executable: str | None = None) -> None:
+
+def missing() -> str | None:
+    """Why the browser cannot be driven here (what is missing, how to install it), or None."""
+    absent = [name for name, path in (("chromium", chromium_path()),
+                                      ("chromedriver", chromedriver_path())) if path is None]
+    if not absent:
+        return None
+    return f"{' and '.join(absent)} not installed ({INSTALL})"
+
+
+def pids_using(user_data_dir: str | os.PathLike) -> list[int]:
+    """The processes whose command line names this profile (Linux's /proc; [] elsewhere)."""
+    flag = f"--user-data-dir={Path(user_data_dir).resolve()}".encode()
+    pids = []
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            if flag in (entry / "cmdline").read_bytes().split(b"\0"):
+                pids.append(int(entry.name))
+        except OSError:
+            pass
+    return pids
+
+
+class Browser:
+    """One headless Chromium, with a fresh profile in `user_data_dir`, run by chromedriver."""
+
+    def __init__(self, user_data_dir: str | os.PathLike, executable: str | None = None,
+                 driver: str | None = None, timeout: float = 60.0) -> None:
         executable = executable or chromium_path()
-        if executable is None:
-            raise FileNotFoundError("no chromium on PATH")
-        to_chrome_r, self._to_chrome = os.pipe()
-        self._from_chrome, from_chrome_w = os.pipe()
-        command = ["bash", "-c", f'exec "$0" "$@" 3<&{to_chrome_r} 4>&{from_chrome_w}', executable,
-                   *FLAGS, f"--user-data-dir={user_data_dir}", "--remote-debugging-pipe",
-                   "--hide-scrollbars", "about:blank"]
-        self.process = subprocess.Popen(command, pass_fds=(to_chrome_r, from_chrome_w),
-                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-                                        stderr=subprocess.DEVNULL)
-        os.close(to_chrome_r)
-        os.close(from_chrome_w)
-        self._buffer = b""
-        self._next_id = 0
-        self.session: str | None = None
+        driver = driver or chromedriver_path()
+        if executable is None or driver is None:
+            raise FileNotFoundError(missing() or "chromium or chromedriver not found")
+        self.user_data_dir = str(Path(user_data_dir).resolve())
+        self.timeout = timeout
+        options = Options()
+        options.binary_location = executable
+        for flag in (*FLAGS, f"--user-data-dir={self.user_data_dir}", "--hide-scrollbars"):
+            options.add_argument(flag)
+        service = Service(executable_path=driver, log_output=subprocess.DEVNULL)
+        self.driver = webdriver.Chrome(options=options, service=service)
+        try:
+            self.driver.set_page_load_timeout(timeout)
+            self.driver.set_script_timeout(timeout)
+        except BaseException:
+            self.close()
+            raise
 
     def __enter__(self) -> Browser:
         return self
@@ -76,75 +125,45 @@ class Browser:
         self.close()
 
     def close(self) -> None:
-        """Ask Chromium to quit, then make sure it did (by PID)."""
+        """Quit the browser and chromedriver, then kill (by PID) any process left with
+        this profile."""
         try:
-            if self.process.poll() is None:
-                self.send("Browser.close", session=False, timeout=5)
-        except (OSError, TimeoutError, RuntimeError):
+            self.driver.quit()
+        except Exception:       # chromedriver gone, or not answering: the PIDs below still go
             pass
         finally:
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(10)
-            for fd in (self._to_chrome, self._from_chrome):
+            service_process = getattr(self.driver.service, "process", None)
+            if service_process is not None and service_process.poll() is None:
+                service_process.kill()
+                service_process.wait(10)
+            deadline = time.monotonic() + 5
+            while pids_using(self.user_data_dir) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            for pid in pids_using(self.user_data_dir):
                 try:
-                    os.close(fd)
+                    os.kill(pid, signal.SIGKILL)
                 except OSError:
                     pass
 
-    def _read_message(self, deadline: float) -> dict:
-        while b"\0" not in self._buffer:
-            left = deadline - time.monotonic()
-            if left <= 0 or not select.select([self._from_chrome], [], [], left)[0]:
-                raise TimeoutError("chromium did not answer in time")
-            chunk = os.read(self._from_chrome, 1 << 16)
-            if not chunk:
-                raise RuntimeError("chromium closed its DevTools pipe")
-            self._buffer += chunk
-        message, self._buffer = self._buffer.split(b"\0", 1)
-        return json.loads(message)
-
-    def send(self, method: str, params: dict | None = None, session: bool = True,
-             timeout: float = 30.0) -> dict:
-        """Send one DevTools command and return its result (events in between are dropped)."""
-        self._next_id += 1
-        message = {"id": self._next_id, "method": method, "params": params or {}}
-        if session and self.session is not None:
-            message["sessionId"] = self.session
-        os.write(self._to_chrome, json.dumps(message).encode() + b"\0")
-        deadline = time.monotonic() + timeout
-        while True:
-            reply = self._read_message(deadline)
-            if reply.get("id") == self._next_id:
-                if "error" in reply:
-                    raise RuntimeError(f"{method}: {reply['error']}")
-                return reply.get("result", {})
-
     def open(self, url: str, width: int = 1400, height: int = 900) -> None:
-        """A new tab of width x height CSS pixels showing `url`."""
-        target = self.send("Target.createTarget", {"url": "about:blank"}, session=False)
-        self.session = self.send("Target.attachToTarget",
-                                 {"targetId": target["targetId"], "flatten": True},
-                                 session=False)["sessionId"]
-        self.send("Emulation.setDeviceMetricsOverride",
-                  {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
-        self.send("Page.navigate", {"url": url})
+        """Show `url` in a viewport of width x height CSS pixels (returns after its load event)."""
+        self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                                    {"width": width, "height": height, "deviceScaleFactor": 1,
+                                     "mobile": False})
+        self.driver.get(url)
 
     def evaluate(self, expression: str) -> object:
         """The value of a JavaScript expression in the page."""
-        result = self.send("Runtime.evaluate", {"expression": expression, "returnByValue": True})
-        return result.get("result", {}).get("value")
+        return self.driver.execute_script(f"return ({expression});")
 
-    def wait_for(self, expression: str, timeout: float = 60.0, poll: float = 0.25) -> None:
+    def wait_for(self, expression: str, timeout: float | None = None, poll: float = 0.25) -> None:
         """Poll until the expression is truthy; TimeoutError (with the page's text) if not."""
-        deadline = time.monotonic() + timeout
-        while not self.evaluate(expression):
-            if time.monotonic() > deadline:
-                text = self.evaluate("document.body ? document.body.innerText : ''")
-                raise TimeoutError(f"page never had {expression}; its text: {str(text)[:500]!r}")
-            time.sleep(poll)
+        try:
+            WebDriverWait(self.driver, self.timeout if timeout is None else timeout,
+                          poll_frequency=poll).until(lambda _: self.evaluate(expression))
+        except TimeoutException:
+            text = self.evaluate("document.body ? document.body.innerText : ''")
+            raise TimeoutError(f"page never had {expression}; its text: {str(text)[:500]!r}") from None
 
     def dom(self) -> str:
         """The rendered DOM, as `chromium --dump-dom` prints it."""
@@ -152,7 +171,7 @@ class Browser:
 
     def screenshot(self, path: str | os.PathLike) -> bytes:
         """A PNG of the viewport, written to `path` and returned."""
-        data = base64.b64decode(self.send("Page.captureScreenshot", {"format": "png"})["data"])
+        data = self.driver.get_screenshot_as_png()
         Path(path).write_bytes(data)
         return data
 
@@ -174,22 +193,33 @@ def tensorboard_page(browser: Browser, url: str, tags: str = "loss", runs: str =
     browser.open(url + query, width, height)
     browser.wait_for(f"{SERIES_COLOURS}.length >= {series}")
     time.sleep(0.5)      # let the last animation frame land before a screenshot
-    return list(browser.evaluate(SERIES_COLOURS) or [])
+    colours = browser.evaluate(SERIES_COLOURS)
+    return [str(c) for c in colours] if isinstance(colours, list) else []
+
+
+def screenshot(logdir: str | os.PathLike, out: str | os.PathLike, tags: str = "loss",
+               runs: str = "", width: int = 1400, height: int = 900, series: int = 2,
+               expect: Iterable[str] = ()) -> list[str]:
+    """Serve `logdir` with the project's TensorBoard starter (`tb_helpers.served`: stopped by
+    PID afterwards) once it lists `expect` (run names), write the filtered Time Series page
+    to `out` (PNG); return the drawn lines' colours."""
+    from tests.output.tb_helpers import served
+
+    with served(Path(logdir), set(expect)) as server, \
+            tempfile.TemporaryDirectory() as profile, Browser(profile) as browser:
+        colours = tensorboard_page(browser, server.url, tags, runs, series, width, height)
+        browser.screenshot(out)
+    return colours
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-    from compare import tb_server
-
+    if len(sys.argv) < 3:
+        sys.exit("usage: python tests/output/chromium.py LOGDIR OUT.png [TAG_REGEX] [RUN_REGEX] "
+                 "[WIDTHxHEIGHT]\n(the README's screenshot: python scripts/tensorboard_screenshot.py)")
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2]))     # the repository root
     logdir, out = sys.argv[1], sys.argv[2]
     tags = sys.argv[3] if len(sys.argv) > 3 else "loss"
     runs = sys.argv[4] if len(sys.argv) > 4 else ""
     width, height = (int(v) for v in (sys.argv[5] if len(sys.argv) > 5 else "1400x900").split("x"))
-    server = tb_server.start(logdir)
-    try:
-        with tempfile.TemporaryDirectory() as profile, Browser(profile) as browser:
-            tensorboard_page(browser, server.url, tags, runs, width=width, height=height)
-            browser.screenshot(out)
-        print(f"wrote {out}")
-    finally:
-        server.stop()
+    screenshot(logdir, out, tags, runs, width, height)
+    print(f"wrote {out}")

@@ -1,7 +1,8 @@
 """TensorBoard's page, in headless Chromium, draws the scratch and torch runs on one chart.
 
-Skipped where no Chromium is installed (`.ci/run` installs Debian's `chromium`);
-how the browser is driven is in DEVELOPERS.md and `tests/output/chromium.py`.
+Skipped, naming what is missing, where Chromium or its driver is not installed (`.ci/run`
+installs Debian's `chromium` and `chromium-driver`); the browser is driven by Selenium, as
+DEVELOPERS.md and `tests/output/chromium.py` describe.
 """
 
 from __future__ import annotations
@@ -12,13 +13,11 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from compare.tblog import Cadence
-from tests.output.chromium import Browser, chromium_path, tensorboard_page
+from compare.output.tensorboard.logger import Cadence
+from tests.output.chromium import Browser, missing, pids_using, tensorboard_page
 from tests.output.tb_helpers import logged_run, served
 
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(
-    chromium_path() is None,
-    reason="chromium is not installed (apt-get install chromium; .ci/run installs it)")]
+pytestmark = [pytest.mark.slow, pytest.mark.skipif(missing() is not None, reason=str(missing()))]
 
 RUNS = {"shallow/scratch", "shallow/torch", "shallow/diff"}
 WIDTH, HEIGHT = 1400, 900
@@ -41,6 +40,7 @@ def page(tmp_path_factory):
                                    width=WIDTH, height=HEIGHT)
         dom = browser.dom()
         browser.screenshot(folder / "scalars.png")
+    assert not pids_using(folder / "profile"), "a browser process outlived the test"
     return dom, colours, folder / "scalars.png"
 
 
