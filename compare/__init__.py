@@ -6,7 +6,7 @@ the torch reference and returns a `ModelReport`; `nncompare` does it from the
 command line.
 """
 
-from compare.harness import ModelReport, check_model
-from compare.protocol import ScratchSide
+from compare.proof.harness import ModelReport, check_model
+from compare.proof.protocol import ScratchSide
 
 __all__ = ["ModelReport", "ScratchSide", "check_model"]

@@ -4,7 +4,7 @@ import re
 from pathlib import Path
 
 import scratch
-from compare import checkpoint
+from compare.run import checkpoint
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 

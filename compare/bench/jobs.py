@@ -2,7 +2,7 @@
 overhead of TensorBoard logging on the main job.
 
 The parity suite is every model (logistic, shallow, deep) with every hidden activation
-and every init, for both outputs, through `compare.harness.check_model`: all four checks
+and every init, for both outputs, through `compare.proof.harness.check_model`: all four checks
 (forward and gradient parity at two parameter points, finite differences, lockstep
 training with the trajectory check), in float64 on the CPU, on the flower set.
 """
@@ -20,9 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
-from compare import cli
-from compare.config import MODELS, RunConfig, build_scratch
-from compare.harness import check_model
+from compare.proof.harness import check_model
+from compare.run.config import MODELS, RunConfig, build_scratch
 from scratch import datasets
 from scratch.spec import HIDDEN_ACTIVATIONS, INITS, OUTPUTS
 
@@ -70,15 +69,6 @@ def parity_suite(iterations: int = PARITY_ITERATIONS, every: int = 1) -> dict:
             "passed": len(cases) - len(failed), "failed": failed}
 
 
-def logging_supported() -> bool:
-    """Whether `nncompare` has TensorBoard logging (compare/tblog.py, issue 4) and --no-log."""
-    try:
-        import compare.tblog  # noqa: F401
-    except ImportError:
-        return False
-    return "--no-log" in cli.build_parser()._option_string_actions
-
-
 def children_cpu_seconds() -> float:
     """User + system CPU time of the finished child processes, all their threads
     (TensorBoard writes events from a thread of its own)."""
@@ -103,10 +93,6 @@ def tensorboard_overhead(iterations: int | None = None, repeats: int = 3) -> dic
 
     `iterations` None is the main job's own default (5000 steps a model).
     """
-    if not logging_supported():
-        return {"available": False,
-                "reason": "compare/tblog.py and `nncompare --no-log` (issue 4) are not there: "
-                          "this is the hook that measures them once they are"}
     steps = [] if iterations is None else ["--iterations", str(iterations)]
     times: dict[str, list[float]] = {"logged": [], "unlogged": []}
     cpu: dict[str, list[float]] = {"logged": [], "unlogged": []}

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 from threadpoolctl import threadpool_info
 
-from compare import bench_targets
+from compare.bench import targets as bench_targets
 
 
 def _read(path: str) -> str:
@@ -223,7 +223,7 @@ def markdown(result: dict, json_path: Path) -> str:
              f"{result['started']} in {result['seconds']:.0f} s{quick}; every number below is "
              f"in `{json_path.as_posix()}`. Do not edit by hand: rerun the command.", "",
              "## Machine", "", *machine_lines(result["machine"], result), "",
-             "## Targets (issue 6)", "", *target_lines(result), ""]
+             "## Targets", "", *target_lines(result), ""]
     slow = bench_targets.thread_notes(result)
     if slow:
         lines += ["torch_ref with the threads as set against one thread, where it was 3x slower "

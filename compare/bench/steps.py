@@ -6,14 +6,14 @@
                                        m = 128, writes runs/bench-quick.{json,md}
     python -m compare.bench --only toy,medium --dtypes float64 --no-jobs
 
-For each configuration and dtype, in one interleaved run (`compare.bench_measure`):
+For each configuration and dtype, in one interleaved run (`compare.bench.measure`):
 the time of one full training step (forward, cost, backward, update) of scratch
 (`scratch.train.step`), of torch_ref (`Trainer.step`), of a bare torch loop on the same
 model (zero_grad, forward, loss, backward, step: the floor for our torch code), of
 torch_ref on CUDA where there is a GPU, and of the step's matrix products alone in
 NumPy (its peak at these sizes). Then the peak memory of a scratch step on the large
 configuration, the wall time of the float64 parity suite and the overhead of
-TensorBoard logging on the main job (`compare.bench_jobs`).
+TensorBoard logging on the main job (`compare.bench.jobs`).
 """
 
 from __future__ import annotations
@@ -33,8 +33,12 @@ import torch
 from threadpoolctl import threadpool_limits
 
 import scratch
-from compare import adapter, bench_jobs, bench_report, bench_targets, report
-from compare import bench_measure as measure
+from compare import adapter
+from compare.bench import jobs as bench_jobs
+from compare.bench import measure
+from compare.bench import report as bench_report
+from compare.bench import targets as bench_targets
+from compare.output import report
 from scratch import train as scratch_train
 from scratch.datasets import flower
 from scratch.errors import InvalidArgument

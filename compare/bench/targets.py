@@ -1,4 +1,4 @@
-"""The targets of issue 6 against a run's numbers, and where one is missed, what the same
+"""The speed targets against a run's numbers, and where one is missed, what the same
 run's numbers say about why (the generated report's last section)."""
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def step_targets(configs: list[dict], threads: str) -> list[dict]:
 
 
 def targets(result: dict) -> list[dict]:
-    """Every target of the issue against this run's numbers (met None: not measured); the
+    """Every target against this run's numbers (met None: not measured); the
     step targets at the threads as set and, where measured, again with one thread."""
     found = step_targets(result["configs"], "as set")
     if "single_thread" in result:

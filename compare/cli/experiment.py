@@ -16,11 +16,11 @@ import sys
 import time
 from collections.abc import Sequence
 
-from compare import report
 from compare.experiments import docs
 from compare.experiments.base import ExperimentFailed, Result, Settings
 from compare.experiments.registry import EXPERIMENTS, get
-from compare.experiments.runner import log_plan
+from compare.experiments.session import log_plan
+from compare.output import report
 from scratch.errors import InvalidArgument
 
 

@@ -29,10 +29,13 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from compare import plugin, report, rundir, runner, tb_server
-from compare.config import MODELS, RunConfig, build_scratch
-from compare.tblog import Cadence
-from compare.tolerances import tolerance
+from compare.output import report
+from compare.output.tensorboard import server as tb_server
+from compare.output.tensorboard.logger import Cadence
+from compare.proof.tolerances import tolerance
+from compare.run import job as runner
+from compare.run import plugin, rundir
+from compare.run.config import MODELS, RunConfig, build_scratch
 from scratch import datasets
 from scratch.errors import InvalidArgument
 from scratch.spec import ModelSpec, check_int
@@ -314,9 +317,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if argv and argv[0] in SUBCOMMANDS:
             if argv[0] == "experiment":
-                from compare.experiments.cli import main as experiment_main
+                from compare.cli.experiment import main as experiment_main
                 return experiment_main(argv[1:])
-            from compare.bench import main as bench_main
+            from compare.bench.steps import main as bench_main
             return bench_main(argv[1:])
         return run_main(argv)
     except (InvalidArgument, UsageError) as exc:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from compare.experiments.base import SIDES, Experiment, Result, Settings, Table, finals, pair, trajectory
-from compare.experiments.runner import Session
+from compare.experiments.session import Session
 from scratch import datasets
 from scratch.shallow import ShallowNet
 

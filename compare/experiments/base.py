@@ -13,8 +13,8 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from compare.harness import ModelReport
-from compare.lockstep import Trajectory
+from compare.proof.harness import ModelReport
+from compare.proof.lockstep import Trajectory
 from scratch.spec import check_seed
 
 SIDES = ("scratch", "torch")

@@ -17,9 +17,9 @@ import numpy as np
 
 from compare.experiments.base import SIDES, Experiment, Result, Settings, Table, finals, pair
 from compare.experiments.probes import Probe, checkpoints, scratch_layers, torch_layers
-from compare.experiments.runner import Session
-from compare.lockstep import StepRecord
-from compare.protocol import ScratchSide
+from compare.experiments.session import Session
+from compare.proof.lockstep import StepRecord
+from compare.proof.protocol import ScratchSide
 from scratch import datasets
 from scratch.deep import DeepNet
 from torch_ref.models import Net

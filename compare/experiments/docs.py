@@ -22,7 +22,7 @@ DEFAULT_PATH = "docs/EXPERIMENTS.md"
 INTRO = """\
 Each experiment below takes a claim of the course notes (`../shared/notes/GUIDE.md`
 gives the sections) and measures it on both implementations at once: every
-training run goes through the comparison harness (`compare.harness.check_model`),
+training run goes through the comparison harness (`compare.proof.harness.check_model`),
 which starts scratch (NumPy) and torch from the same copied parameters, checks
 forward values, gradients and finite differences, trains both in lockstep and
 checks every step (the trajectory check). An experiment stops with an error if
@@ -76,7 +76,7 @@ def anchor(i: int, title: str, sec: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Run every experiment full-size and write `argv[0]` (default docs/EXPERIMENTS.md)."""
-    from compare.experiments.cli import main as experiment_main
+    from compare.cli.experiment import main as experiment_main
     args = sys.argv[1:] if argv is None else argv
     if args and args[0] in ("-h", "--help"):
         print(__doc__)

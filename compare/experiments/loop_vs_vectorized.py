@@ -25,9 +25,9 @@ import numpy as np
 
 from compare import adapter
 from compare.experiments.base import Experiment, ExperimentFailed, Result, Settings, Table
-from compare.experiments.runner import Session
-from compare.metric import relative_error
-from compare.tolerances import tolerance
+from compare.experiments.session import Session
+from compare.proof.metric import relative_error
+from compare.proof.tolerances import tolerance
 from scratch.shallow import ShallowNet
 from torch_ref.models import Net
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from compare.experiments.base import Experiment, Result, Settings, Table, finals, pair
-from compare.experiments.runner import Session
+from compare.experiments.session import Session
 from scratch import datasets
 from scratch.datasets import Dataset
 from scratch.deep import DeepNet

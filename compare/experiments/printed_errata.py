@@ -1,6 +1,6 @@
 """Experiment 8: the notes' formulas as printed, through the harness.
 
-`../shared/notes/GUIDE.md` lists the formulas the notes print wrong; `compare.errata`
+`../shared/notes/GUIDE.md` lists the formulas the notes print wrong; `compare.experiments.errata`
 codes each as one of our models with that one formula replaced. Each printed
 model goes through the four checks against the torch reference and must fail,
 with the harness naming the quantity the printed formula computes (for a formula
@@ -14,10 +14,10 @@ import dataclasses
 import re
 from dataclasses import dataclass
 
-from compare import errata
+from compare.experiments import errata
 from compare.experiments.base import Experiment, ExperimentFailed, Result, Settings, Table
-from compare.experiments.runner import Session
-from compare.harness import ModelReport
+from compare.experiments.session import Session
+from compare.proof.harness import ModelReport
 from scratch import datasets
 from scratch.deep import DeepNet
 from scratch.logistic import LogisticRegression
@@ -88,7 +88,8 @@ def run(settings: Settings) -> Result:
                       "yes" if not printed.passed else "NO",
                       "yes" if fixed.passed else f"NO: {fixed.diagnosis}")
     table.add(f"§{NOT_CODED[0]}", NOT_CODED[1], NOT_CODED[2], NOT_CODED[3], "-", "-", "-")
-    setup = (f"Each model of compare.errata (deep nets [2, 5, 3, 1] tanh with Xavier init, shallow "
+    setup = (f"Each model of compare.experiments.errata (deep nets "
+             f"[2, 5, 3, 1] tanh with Xavier init, shallow "
              f"nets n_h = 4, logistic regression) and its corrected twin through the four checks "
              f"on {cfg.dataset}, {cfg.iterations} lockstep steps at lr {cfg.lr}, seed {settings.seed}")
     result = Result(NAME, setup, [table], conclusion(facts), {"errata": facts},

@@ -1,8 +1,8 @@
 """Per-step measurements on both sides of a lockstep run, each side with its own code.
 
-A probe plugs into `compare.harness.check_model`: `start(side, reference)` gets the
+A probe plugs into `compare.proof.harness.check_model`: `start(side, reference)` gets the
 scratch model and the torch `Net` once both hold the initial parameters, and
-`step(record)` gets each `compare.lockstep.StepRecord` (the grads of step t and the
+`step(record)` gets each `compare.proof.lockstep.StepRecord` (the grads of step t and the
 parameters after it, of both sides). Anything a probe keeps it copies: the record
 holds live arrays.
 
@@ -17,8 +17,8 @@ import numpy as np
 import torch
 
 from compare import adapter
-from compare.lockstep import StepRecord
-from compare.protocol import ScratchSide
+from compare.proof.lockstep import StepRecord
+from compare.proof.protocol import ScratchSide
 from torch_ref.models import Net
 
 

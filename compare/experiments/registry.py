@@ -1,4 +1,4 @@
-"""The experiments by name, in the order of the issue (and of docs/EXPERIMENTS.md)."""
+"""The experiments by name, in the order of docs/EXPERIMENTS.md."""
 
 from __future__ import annotations
 

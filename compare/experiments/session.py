@@ -2,10 +2,10 @@
 logs, and the assertion that they agree.
 
 Every training run of an experiment goes through `Session.train`, which calls
-`compare.harness.check_model` (forward, gradients, finite differences, and the
+`compare.proof.harness.check_model` (forward, gradients, finite differences, and the
 lockstep trajectory of both sides) and raises `ExperimentFailed` unless all four
 checks pass: every number an experiment reports is backed by both implementations.
-Each run is logged by `compare.tblog.ModelLogger` to
+Each run is logged by `compare.output.tensorboard.logger.ModelLogger` to
 <logdir>/exp-<experiment>[-<timestamp>]/<variant>/{scratch,torch,diff}.
 
 The models are tiny, so torch runs on one thread while a session is open: on a
@@ -23,14 +23,14 @@ from pathlib import Path
 import torch
 from tqdm.auto import tqdm
 
-from compare import rundir
 from compare.experiments.base import ExperimentFailed, Settings, trajectory
 from compare.experiments.probes import Probe
-from compare.harness import ModelReport, check_model
-from compare.lockstep import StepRecord
-from compare.protocol import ScratchSide
-from compare.tblog import Cadence, ModelLogger
-from compare.tolerances import tolerance
+from compare.output.tensorboard.logger import Cadence, ModelLogger
+from compare.proof.harness import ModelReport, check_model
+from compare.proof.lockstep import StepRecord
+from compare.proof.protocol import ScratchSide
+from compare.proof.tolerances import tolerance
+from compare.run import rundir
 from scratch.datasets import Dataset
 from torch_ref.models import Net
 
@@ -136,7 +136,7 @@ class Session:
 
         The step error (one step from a common state) is what the trajectory check judges; the
         drift compares the two free-running runs, which gradient descent may pull apart by
-        amplifying rounding even while every step agrees (see `compare.lockstep`).
+        amplifying rounding even while every step agrees (see `compare.proof.lockstep`).
         """
         if not self.runs:
             return ""

@@ -16,8 +16,8 @@ import numpy as np
 
 from compare.experiments.base import SIDES, Experiment, Result, Settings, Table, finals, pair
 from compare.experiments.probes import Probe, checkpoints
-from compare.experiments.runner import Session
-from compare.lockstep import StepRecord
+from compare.experiments.session import Session
+from compare.proof.lockstep import StepRecord
 from scratch import datasets
 from scratch.deep import DeepNet
 

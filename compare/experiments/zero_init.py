@@ -18,9 +18,9 @@ import numpy as np
 from compare import adapter
 from compare.experiments.base import SIDES, Experiment, Result, Settings, Table, finals, pair
 from compare.experiments.probes import Probe, checkpoints
-from compare.experiments.runner import Session
-from compare.lockstep import StepRecord
-from compare.protocol import ScratchSide
+from compare.experiments.session import Session
+from compare.proof.lockstep import StepRecord
+from compare.proof.protocol import ScratchSide
 from scratch import datasets
 from scratch.shallow import ShallowNet
 from torch_ref.models import Net

@@ -7,8 +7,8 @@ import math
 import os
 from pathlib import Path
 
-from compare import files, rundir
-from compare.harness import CHECKS, ModelReport
+from compare.proof.harness import CHECKS, ModelReport
+from compare.run import files, rundir
 from scratch.errors import InvalidArgument
 
 SCHEMA_VERSION = 1
@@ -87,7 +87,7 @@ def json_text(document: dict) -> str:
 
 
 def write_text(path: str | os.PathLike, text: str) -> None:
-    """Write `text` atomically (`compare.files`): a complete file appears under `path`, or
+    """Write `text` atomically (`compare.run.files`): a complete file appears under `path`, or
     the old one stays; a new file gets the mode `open()` would give it.
 
     Raises:

@@ -3,7 +3,7 @@
 1. forward parity      Z[l], A[l] of every layer and the cost J
 2. gradient parity     dZ[l], dW[l], db[l], dA[l-1], scratch's backprop against autograd
 3. finite differences  central differences of the scratch cost, in float64 (third witness)
-4. trajectory parity   (in `compare.lockstep`) cost and parameters after every step
+4. trajectory parity   (in `compare.proof.lockstep`) cost and parameters after every step
 
 Quantities are compared in the order they are computed, so the first that
 differs is where the two implementations part.
@@ -19,9 +19,9 @@ import numpy as np
 import torch
 
 from compare import adapter
-from compare.magnitude import magnitudes
-from compare.metric import Comparison, compare
-from compare.protocol import ScratchSide, layer_values
+from compare.proof.magnitude import magnitudes
+from compare.proof.metric import Comparison, compare
+from compare.proof.protocol import ScratchSide, layer_values
 from scratch import activations
 from scratch.spec import ModelSpec
 from torch_ref.models import Net

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 
-from compare.checks import CheckResult
+from compare.proof.checks import CheckResult
 
 ORDER = ("forward", "gradients", "finite_difference", "trajectory")
 LABEL = {"forward": "forward", "gradients": "gradients",

@@ -18,12 +18,13 @@ from typing import Any
 import numpy as np
 import torch
 
-from compare import adapter, checks, lockstep
-from compare.checks import CheckResult
-from compare.diagnosis import diagnose, first_divergence
-from compare.metric import Comparison
-from compare.protocol import ScratchSide, failed_in, layer_dims_of, raised
-from compare.tolerances import FD_MAX_ENTRIES, FD_RTOL, FD_STEP, tolerance
+from compare import adapter
+from compare.proof import checks, lockstep
+from compare.proof.checks import CheckResult
+from compare.proof.diagnosis import diagnose, first_divergence
+from compare.proof.metric import Comparison
+from compare.proof.protocol import ScratchSide, failed_in, layer_dims_of, raised
+from compare.proof.tolerances import FD_MAX_ENTRIES, FD_RTOL, FD_STEP, tolerance
 from scratch.datasets import Dataset
 from scratch.errors import InvalidArgument
 from scratch.model import accuracy_of, labels_from_output
@@ -95,7 +96,7 @@ def check_model(model: object, data: Dataset, *, lr: float, iterations: int,
     """Run the four checks on `model` (a scratch-protocol object) and train it in lockstep.
 
     Args:
-        model: ours (scratch.DeepNet, ...) or any object following `compare.protocol`.
+        model: ours (scratch.DeepNet, ...) or any object following `compare.proof.protocol`.
         data: the dataset (scratch layout); checks and training use its training split.
         lr, iterations, batch_size, seed: the lockstep training (seed orders mini-batches).
         device: where the torch reference runs ('cpu', 'cuda', 'auto', ...).

@@ -6,7 +6,7 @@ difference relative to a scale, in the infinity norm:
     rel_err = max_i |q_i - r_i| / max_i s_i
 
 where s is |r| by default, or the magnitude of the terms r is computed from
-(`compare.magnitude`), which keeps a sum that cancels to nearly zero from
+(`compare.proof.magnitude`), which keeps a sum that cancels to nearly zero from
 counting its rounding as a 100% error. Unlike an entry-by-entry relative error
 it does not blow up on single entries near zero, and it is what
 `torch.testing.assert_close(q, r, rtol=0, atol=tol * max(s))` accepts.

@@ -1,8 +1,8 @@
 """Every tolerance of the harness, per dtype and device, in one table.
 
-Errors are relative, measured as `compare.metric` says: forward values and
+Errors are relative, measured as `compare.proof.metric` says: forward values and
 gradients against the magnitude of the terms they are computed from
-(`compare.magnitude`), trajectory steps against the size of each layer. In those
+(`compare.proof.magnitude`), trajectory steps against the size of each layer. In those
 units, two correct implementations differ by a few to a few hundred units of
 roundoff u (u = 1.1e-16 in float64, 6.0e-8 in float32): the sums they compute run
 over up to m samples, in different orders (NumPy's pairwise sums and OpenBLAS

@@ -37,7 +37,8 @@ import torch
 
 import scratch
 import torch_ref
-from compare import adapter, files
+from compare import adapter
+from compare.run import files
 from scratch.errors import InvalidArgument
 from scratch.model import Model
 from scratch.spec import DTYPES, ModelSpec, check_choice, check_int

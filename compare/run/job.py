@@ -1,7 +1,7 @@
 """One `nncompare` run over its models: each checked, trained in lockstep, logged, checkpointed.
 
     <experiment>/<model>/scratch/checkpoint.npz   each side's parameters after its last step
-    <experiment>/<model>/torch/checkpoint.npz     (compare.checkpoint's format)
+    <experiment>/<model>/torch/checkpoint.npz     (compare.run.checkpoint's format)
 
 Ctrl-C (SIGINT) asks training to stop after the step in progress, so that both
 sides, the TensorBoard runs and the checkpoints all hold the same state; the
@@ -26,11 +26,11 @@ from typing import Any
 
 import numpy as np
 
-from compare import checkpoint
-from compare.config import RunConfig
-from compare.harness import ModelReport, check_model
-from compare.protocol import ScratchSide
-from compare.tblog import Cadence, ModelLogger
+from compare.output.tensorboard.logger import Cadence, ModelLogger
+from compare.proof.harness import ModelReport, check_model
+from compare.proof.protocol import ScratchSide
+from compare.run import checkpoint
+from compare.run.config import RunConfig
 from scratch.datasets import Dataset
 from scratch.errors import InvalidArgument
 from scratch.model import Model

@@ -4,7 +4,7 @@ The class is built with the keyword arguments it accepts among layer_dims,
 activation, output, init, seed and alpha (and dtype when --dtype is given;
 layer_dims is required); an --init or --dtype set on the command line that the
 class does not take is an error. The object it makes must follow
-`compare.protocol`. Every failure is an `InvalidArgument` that says what is wrong.
+`compare.proof.protocol`. Every failure is an `InvalidArgument` that says what is wrong.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import os
 import sys
 from collections.abc import Collection
 
-from compare.protocol import missing_members
+from compare.proof.protocol import missing_members
 from scratch.errors import InvalidArgument
 from scratch.spec import ModelSpec, suggest
 

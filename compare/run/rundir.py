@@ -2,7 +2,7 @@
 
     runs/                          --logdir (default `runs`)
       flower-20250101-120000/      the experiment: default name <dataset>-<YYYYmmdd-HHMMSS>
-        deep/scratch  deep/torch  deep/diff      one TensorBoard run each (compare.tblog)
+        deep/scratch  deep/torch  deep/diff      one TensorBoard run each (compare.output.tensorboard.logger)
 
 Two rules keep TensorBoard's charts honest (a reused folder gets duplicate steps):
 

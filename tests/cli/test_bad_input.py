@@ -7,7 +7,8 @@ import torch
 
 import scratch
 import torch_ref
-from compare import check_model, plugin
+from compare import check_model
+from compare.run import plugin
 from scratch import datasets
 from scratch.errors import InvalidArgument
 from scratch.spec import ModelSpec
@@ -106,7 +107,7 @@ CASES = {
     "plug-in without colon": (lambda: plugin.load_class("examples.course_style"), r"expected 'package.module:ClassName'"),
     "plug-in module missing": (lambda: plugin.load_class("no_such_module:Net"), r"cannot import 'no_such_module': ModuleNotFoundError"),
     "plug-in class missing": (lambda: plugin.load_class("examples.course_style:CorseNet"), r"has no 'CorseNet' \(did you mean 'CourseNet'"),
-    "plug-in breaks the protocol": (lambda: plugin.build("tests.test_bad_input:HalfModel", ModelSpec.build([2, 1], ()), 0),
+    "plug-in breaks the protocol": (lambda: plugin.build("tests.cli.test_bad_input:HalfModel", ModelSpec.build([2, 1], ()), 0),
                                     r"HalfModel does not follow the scratch protocol; missing: 'backward'"),
 }
 CASES = {k: v for k, v in CASES.items() if not (k.startswith("cuda") and torch.cuda.device_count() > 7)}
@@ -133,5 +134,5 @@ def test_bad_input_is_one_clear_message(case):
     assert "\n" not in str(info.value)
 
 
-def test_the_table_covers_every_kind_the_issue_lists():
+def test_the_table_covers_every_kind_of_bad_input():
     assert len(CASES) >= 45

@@ -45,7 +45,7 @@ def test_main_job_in_small_prints_the_table_and_writes_the_documented_json(tmp_p
 
 def test_a_failing_model_exits_1_and_names_the_divergence(tmp_path):
     out = tmp_path / "r.json"
-    code, stdout, _ = nncompare("--scratch-impl", "tests.broken_variants:SumCost", "--layers", "2,6,1",
+    code, stdout, _ = nncompare("--scratch-impl", "tests.proof.broken_variants:SumCost", "--layers", "2,6,1",
                                 "--iterations", "5", "--no-progress", "--no-log", "--json", str(out))
     assert code == 1
     model = json.loads(out.read_text())["models"][0]
@@ -96,7 +96,7 @@ BAD_USAGE = [
     (["--device", "tpu"], "device: got 'tpu'"),
     (["--scratch-impl", "nosuchmodule:Net"], "cannot import 'nosuchmodule'"),
     (["--scratch-impl", "examples.course_style:Nope"], "has no 'Nope'"),
-    (["--scratch-impl", "tests.test_bad_input:HalfModel"], "missing: 'backward'"),
+    (["--scratch-impl", "tests.cli.test_bad_input:HalfModel"], "missing: 'backward'"),
     (["--scratch-impl", "examples.course_style"], "expected 'package.module:ClassName'"),
     (["--scratch-impl", "examples.course_style:CourseNet", "--init", "zeros"],
      "init: CourseNet.__init__ takes no 'init', so --init cannot reach the model"),
@@ -167,7 +167,7 @@ def test_a_bug_of_nncompare_is_one_line_and_a_traceback_file(tmp_path, capsys, m
     monkeypatch.delenv("NNCOMPARE_TRACEBACK", raising=False)
     monkeypatch.setenv("TMPDIR", str(tmp_path))
     monkeypatch.setattr("tempfile.tempdir", None)           # re-read TMPDIR
-    monkeypatch.setattr("compare.runner.run", broken)
+    monkeypatch.setattr("compare.run.job.run", broken)
     assert main(["--iterations", "1", "--no-log", "--no-progress"]) == 3
     err = capsys.readouterr().err
     assert err.startswith("nncompare: internal error: KeyError: 'A2'\n") and "Traceback" not in err
@@ -219,7 +219,7 @@ def test_a_json_file_that_cannot_be_written_at_the_end_keeps_the_run(tmp_path, c
     def full(path, document):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("compare.report.write_json", full)
+    monkeypatch.setattr("compare.output.report.write_json", full)
     runs = tmp_path / "runs"
     code = main([*SMALL, "--logdir", str(runs), "--experiment", "e", "--json", str(tmp_path / "r.json")])
     out, err = capsys.readouterr()

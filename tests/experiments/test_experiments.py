@@ -12,15 +12,15 @@ import torch
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from compare import cli as nncompare
-from compare import errata, rundir
+from compare.cli import experiment as cli
 from compare.experiments import (
     EXPERIMENTS,
     ExperimentFailed,
     Settings,
     activations,
-    cli,
     dead_relu,
     docs,
+    errata,
     get,
     loop_vs_vectorized,
     more_data,
@@ -28,8 +28,9 @@ from compare.experiments import (
     zero_init,
 )
 from compare.experiments.probes import checkpoints
-from compare.experiments.runner import Session
-from compare.tolerances import tolerance
+from compare.experiments.session import Session
+from compare.proof.tolerances import tolerance
+from compare.run import rundir
 from scratch import datasets
 from scratch.errors import InvalidArgument
 from scratch.shallow import ShallowNet

@@ -19,9 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from compare.config import MODELS, RunConfig, build_scratch  # noqa: E402
-from compare.harness import check_model  # noqa: E402
-from compare.tblog import Cadence, ModelLogger  # noqa: E402
+from compare.output.tensorboard.logger import Cadence, ModelLogger  # noqa: E402
+from compare.proof.harness import check_model  # noqa: E402
+from compare.run.config import MODELS, RunConfig, build_scratch  # noqa: E402
 from scratch import datasets  # noqa: E402
 
 

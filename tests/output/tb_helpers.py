@@ -16,10 +16,10 @@ import numpy as np
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 import scratch
-from compare import tb_server
-from compare.harness import ModelReport, check_model
-from compare.lockstep import StepRecord
-from compare.tblog import Cadence, ModelLogger
+from compare.output.tensorboard import server as tb_server
+from compare.output.tensorboard.logger import Cadence, ModelLogger
+from compare.proof.harness import ModelReport, check_model
+from compare.proof.lockstep import StepRecord
 from scratch import datasets
 
 # keep every event of every kind (the default keeps a sample of 10,000 scalars, 500 histograms...)

@@ -1,5 +1,5 @@
-"""compare.tblog: the event files hold exactly the history the harness recorded, for both sides,
-read back with TensorBoard's own reader after the writers are closed."""
+"""compare.output.tensorboard.logger: the event files hold exactly the history the harness
+recorded, for both sides, read back with TensorBoard's own reader after the writers are closed."""
 
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from PIL import Image
 from tensorboard.plugins.custom_scalar import layout_pb2
 from tensorboard.plugins.hparams import metadata as hp_metadata
 
-from compare import tb_images
-from compare.metric import relative_error
-from compare.tblog import Cadence
+from compare.output.tensorboard import images as tb_images
+from compare.output.tensorboard.logger import Cadence
+from compare.proof.metric import relative_error
 from scratch.errors import InvalidArgument
 from tests.output.tb_helpers import f32, logged_run, logged_steps, read
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from compare.tblog import Cadence
+from compare.output.tensorboard.logger import Cadence
 from tests.output.tb_helpers import f32, get_json, logged_run, logged_steps, post_json, scalars_url, served
 
 pytestmark = pytest.mark.slow

@@ -2,14 +2,14 @@
 one and name the quantity the mistake first makes wrong.
 
 Each is one of our models with one realistic mistake: the notes' printed errata
-(`compare.errata`) and mistakes learners commonly make.
+(`compare.experiments.errata`) and mistakes learners commonly make.
 """
 
 from dataclasses import dataclass
 
 import numpy as np
 
-from compare import errata
+from compare.experiments import errata
 from scratch import DeepNet, ShallowNet
 from scratch.activations import Activation, sigmoid_backward, tanh
 from scratch.model import LayerCache

@@ -7,11 +7,12 @@ import torch
 
 import scratch
 import torch_ref
-from compare import adapter, check_model, checks, lockstep
-from compare.checks import CheckResult
-from compare.diagnosis import diagnose, first_divergence
-from compare.metric import Comparison, compare, relative_error
-from compare.protocol import ScratchSide
+from compare import adapter, check_model
+from compare.proof import checks, lockstep
+from compare.proof.checks import CheckResult
+from compare.proof.diagnosis import diagnose, first_divergence
+from compare.proof.metric import Comparison, compare, relative_error
+from compare.proof.protocol import ScratchSide
 from scratch import datasets
 from scratch.validate import check_X, check_Y
 
@@ -147,7 +148,7 @@ def test_a_model_whose_code_raises_is_reported_with_its_line():
 @pytest.mark.cuda
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
 def test_all_four_checks_pass_with_the_reference_on_a_cuda_gpu(dtype):
-    """cuBLAS sums in its own order: the bounds of `compare.tolerances` for cuda must hold."""
+    """cuBLAS sums in its own order: the bounds of `compare.proof.tolerances` for cuda must hold."""
     data = datasets.load("flower", seed=1)
     model = scratch.DeepNet([2, 6, 4, 1], activation="relu", init="he", dtype=dtype)
     report = check_model(model, data, lr=0.3, iterations=50, device="cuda")

@@ -12,8 +12,9 @@ import torch
 
 import scratch
 import torch_ref
-from compare import adapter, checkpoint
+from compare import adapter
 from compare.cli import main
+from compare.run import checkpoint
 from scratch import datasets
 from scratch.errors import InvalidArgument
 

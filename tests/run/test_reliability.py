@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from compare import checkpoint
+from compare.run import checkpoint
 
 COMMAND = [sys.executable, "-m", "compare", "--no-progress"]
 

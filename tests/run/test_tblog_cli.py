@@ -9,7 +9,9 @@ import threading
 
 import pytest
 
-from compare import cli, rundir, runner
+from compare import cli
+from compare.run import job as runner
+from compare.run import rundir
 from scratch.errors import InvalidArgument
 
 QUICK = ["--model", "logistic", "--iterations", "5", "--no-progress"]

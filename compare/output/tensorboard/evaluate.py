@@ -1,13 +1,15 @@
 """Each side's own code on the data of the logs: test cost, train and test labels, the
-decision-boundary grid. Nothing here trains; the logger (`compare.tblog`) writes what it gets."""
+decision-boundary grid. Nothing here trains; the logger
+(`compare.output.tensorboard.logger`) writes what it gets."""
 
 from __future__ import annotations
 
 import numpy as np
 import torch
 
-from compare import adapter, tb_images
-from compare.protocol import ScratchSide
+from compare import adapter
+from compare.output.tensorboard import images as tb_images
+from compare.proof.protocol import ScratchSide
 from scratch.datasets import Dataset
 from scratch.errors import InvalidArgument
 from scratch.model import accuracy_of, labels_from_output

@@ -37,12 +37,14 @@ import numpy as np
 from tensorboard.compat.proto.summary_pb2 import Summary
 from torch.utils.tensorboard import SummaryWriter
 
-from compare import adapter, report, tb_meta
-from compare.harness import ModelReport
-from compare.lockstep import StepRecord
-from compare.metric import relative_error
-from compare.protocol import ScratchSide, raised
-from compare.tb_eval import Evaluator
+from compare import adapter
+from compare.output import report
+from compare.output.tensorboard import meta as tb_meta
+from compare.output.tensorboard.evaluate import Evaluator
+from compare.proof.harness import ModelReport
+from compare.proof.lockstep import StepRecord
+from compare.proof.metric import relative_error
+from compare.proof.protocol import ScratchSide, raised
 from scratch.datasets import Dataset
 from scratch.spec import check_int
 from torch_ref.models import Net

@@ -11,7 +11,7 @@ from tensorboard.compat.proto.summary_pb2 import Summary
 from torch.utils.tensorboard import SummaryWriter
 from torch.utils.tensorboard.summary import hparams
 
-from compare.protocol import ScratchSide
+from compare.proof.protocol import ScratchSide
 from torch_ref.models import Net
 
 SIDES = ("scratch", "torch")

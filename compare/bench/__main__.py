@@ -1,0 +1,7 @@
+"""`python -m compare.bench`: the same as `nncompare bench`."""
+
+import sys
+
+from compare.bench.steps import main
+
+sys.exit(main())
