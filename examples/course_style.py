@@ -1,6 +1,6 @@
 """A deep network written the way the course's assignment writes it: functions
 (`L_model_forward`, `compute_cost`, `L_model_backward`, ...) over a parameter dict,
-wrapped in a small class that follows the plug-in protocol (`compare.protocol`).
+wrapped in a small class that follows the plug-in protocol (`compare.proof.protocol`).
 
 Check it against the torch reference:
 
