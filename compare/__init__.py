@@ -6,7 +6,8 @@ the torch reference and returns a `ModelReport`; `nncompare` does it from the
 command line.
 """
 
-from compare.proof.harness import ModelReport, check_model
+from compare.proof.harness import check_model
 from compare.proof.protocol import ScratchSide
+from compare.proof.result import ModelReport
 
 __all__ = ["ModelReport", "ScratchSide", "check_model"]

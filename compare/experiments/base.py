@@ -13,11 +13,9 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from compare.proof.harness import ModelReport
 from compare.proof.lockstep import Trajectory
+from compare.proof.result import SIDES, ModelReport
 from scratch.spec import check_seed
-
-SIDES = ("scratch", "torch")
 
 
 class ExperimentFailed(RuntimeError):

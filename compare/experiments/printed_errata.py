@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from compare.experiments import errata
 from compare.experiments.base import Experiment, ExperimentFailed, Result, Settings, Table
 from compare.experiments.session import Session
-from compare.proof.harness import ModelReport
+from compare.proof.result import ModelReport
 from scratch import datasets
 from scratch.deep import DeepNet
 from scratch.logistic import LogisticRegression

@@ -26,9 +26,10 @@ from tqdm.auto import tqdm
 from compare.experiments.base import ExperimentFailed, Settings, trajectory
 from compare.experiments.probes import Probe
 from compare.output.tensorboard.logger import Cadence, ModelLogger
-from compare.proof.harness import ModelReport, check_model
+from compare.proof.harness import check_model
 from compare.proof.lockstep import StepRecord
 from compare.proof.protocol import ScratchSide
+from compare.proof.result import ModelReport
 from compare.proof.tolerances import tolerance
 from compare.run import rundir
 from scratch.datasets import Dataset

@@ -7,7 +7,7 @@ import math
 import os
 from pathlib import Path
 
-from compare.proof.harness import CHECKS, ModelReport
+from compare.proof.result import CHECKS, ModelReport
 from compare.run import files, rundir
 from scratch.errors import InvalidArgument
 

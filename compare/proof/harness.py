@@ -12,18 +12,16 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import torch
 
 from compare import adapter
-from compare.proof import checks, lockstep
-from compare.proof.checks import CheckResult
-from compare.proof.diagnosis import diagnose, first_divergence
+from compare.proof import finite_diff, lockstep, parity
 from compare.proof.metric import Comparison
 from compare.proof.protocol import ScratchSide, failed_in, layer_dims_of, raised
+from compare.proof.result import CHECKS, CheckResult, ModelReport, merge
 from compare.proof.tolerances import FD_MAX_ENTRIES, FD_RTOL, FD_STEP, tolerance
 from scratch.datasets import Dataset
 from scratch.errors import InvalidArgument
@@ -32,32 +30,6 @@ from scratch.spec import ModelSpec, check_int, check_real, check_seed
 from scratch.validate import check_training, check_X, check_Y
 from torch_ref.device import resolve_device, resolve_dtype, threads_for, torch_threads
 from torch_ref.models import Net
-
-CHECKS = ("forward", "gradients", "finite_difference", "trajectory")
-
-
-@dataclass
-class ModelReport:
-    """Everything known about one model after the checks and the training."""
-
-    model: str                                        # 'logistic', 'shallow', 'deep', or a class name
-    description: str
-    checks: dict[str, CheckResult] = field(default_factory=dict)
-    final: dict[str, dict] = field(default_factory=dict)   # per side: cost, accuracy train/test
-    error: str = ""                                   # e.g. training diverged
-    trajectory: lockstep.Trajectory | None = None
-
-    @property
-    def passed(self) -> bool:
-        return not self.error and all(c.passed for c in self.checks.values())
-
-    @property
-    def first_divergence(self) -> dict | None:
-        return first_divergence(self.checks)
-
-    @property
-    def diagnosis(self) -> str:
-        return diagnose(self.checks, self.error)
 
 
 @contextlib.contextmanager
@@ -154,9 +126,9 @@ def check_model(model: object, data: Dataset, *, lr: float, iterations: int,
             for where, values, samples in points:
                 Xp, Yp = X[:, samples], Y[:, samples]
                 with parameters_at(side, reference, values):
-                    forward, gradients = checks.parity(side, reference, Xp, Yp, tol.forward,
+                    forward, gradients = parity.parity(side, reference, Xp, Yp, tol.forward,
                                                        tol.gradients, where)
-                    fd = checks.finite_differences(side, spec, Xp, Yp, FD_STEP, FD_RTOL,
+                    fd = finite_diff.finite_differences(side, spec, Xp, Yp, FD_STEP, FD_RTOL,
                                                    fd_max_entries, seed, where)
                 for check, result in zip(CHECKS, (forward, gradients, fd), strict=False):
                     results[check].append(result)
@@ -164,7 +136,7 @@ def check_model(model: object, data: Dataset, *, lr: float, iterations: int,
             check = "gradients" if failed_in(exc) == "backward" else "forward"
             report.checks[check] = CheckResult(check, error=raised(exc))
             return report
-        report.checks.update({check: checks.merge(found) for check, found in results.items()})
+        report.checks.update({check: merge(found) for check, found in results.items()})
         trajectory = lockstep.run(side, reference, X, Y, lr, iterations, batch_size, seed,
                                   tol.trajectory, on_step, progress, start_step)
     report.trajectory = trajectory

@@ -34,9 +34,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from compare import adapter
-from compare.proof.checks import CheckResult
 from compare.proof.metric import Comparison, compare
 from compare.proof.protocol import ScratchSide, params_problem, raised
+from compare.proof.result import CheckResult
 from scratch import train as scratch_train
 from scratch.errors import TrainingDiverged
 from torch_ref.models import Net

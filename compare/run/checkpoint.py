@@ -38,6 +38,7 @@ import torch
 import scratch
 import torch_ref
 from compare import adapter
+from compare.proof.result import SIDES
 from compare.run import files
 from scratch.errors import InvalidArgument
 from scratch.model import Model
@@ -46,7 +47,7 @@ from torch_ref.models import Net
 
 FORMAT, VERSION = "nncompare-checkpoint", 1
 CLASSES = ("LogisticRegression", "ShallowNet", "DeepNet")
-SIDES = ("scratch", "torch")
+
 META_KEYS = ("model", "layer_dims", "activations", "output", "init", "alpha", "dtype", "step", "side")
 HIDDEN_LAYERS = {"LogisticRegression": 0, "ShallowNet": 1}       # DeepNet: any number
 NOT_NPZ = "is not a checkpoint of nncompare (truncated, corrupted or not a .npz file)"

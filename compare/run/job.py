@@ -27,8 +27,9 @@ from typing import Any
 import numpy as np
 
 from compare.output.tensorboard.logger import Cadence, ModelLogger
-from compare.proof.harness import ModelReport, check_model
+from compare.proof.harness import check_model
 from compare.proof.protocol import ScratchSide
+from compare.proof.result import ModelReport
 from compare.run import checkpoint
 from compare.run.config import RunConfig
 from scratch.datasets import Dataset

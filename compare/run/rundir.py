@@ -31,11 +31,12 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from compare.proof.result import SIDES
 from scratch.errors import InvalidArgument
 
 MAX_SUFFIX = 1000   # -2 ... -1000 on collisions of the default name in one second
 MARKER = ".nncompare-run"   # written into every run folder `create` makes: --overwrite may clear it
-SIDES = ("scratch", "torch", "diff")
+RUNS = (*SIDES, "diff")    # the TensorBoard runs of one model
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ def _legacy_run(folder: Path) -> bool:
         if model.is_symlink() or not model.is_dir():
             return False
         for side in model.iterdir():
-            if side.name not in SIDES or side.is_symlink() or not side.is_dir():
+            if side.name not in RUNS or side.is_symlink() or not side.is_dir():
                 return False
             for f in side.iterdir():
                 if f.is_symlink() or not f.is_file() or not f.name.startswith(

@@ -29,13 +29,13 @@ from compare.experiments import (
 )
 from compare.experiments.probes import checkpoints
 from compare.experiments.session import Session
+from compare.proof.result import SIDES
 from compare.proof.tolerances import tolerance
 from compare.run import rundir
 from scratch import datasets
 from scratch.errors import InvalidArgument
 from scratch.shallow import ShallowNet
 
-SIDES = ("scratch", "torch")
 QUICK = Settings(quick=True, seed=1, logdir=None, progress=False)
 
 

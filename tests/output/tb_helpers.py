@@ -18,8 +18,9 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 import scratch
 from compare.output.tensorboard import server as tb_server
 from compare.output.tensorboard.logger import Cadence, ModelLogger
-from compare.proof.harness import ModelReport, check_model
+from compare.proof.harness import check_model
 from compare.proof.lockstep import StepRecord
+from compare.proof.result import ModelReport
 from scratch import datasets
 
 # keep every event of every kind (the default keeps a sample of 10,000 scalars, 500 histograms...)

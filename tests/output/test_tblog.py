@@ -15,6 +15,7 @@ from tensorboard.plugins.hparams import metadata as hp_metadata
 from compare.output.tensorboard import images as tb_images
 from compare.output.tensorboard.logger import Cadence
 from compare.proof.metric import relative_error
+from compare.proof.result import SIDES
 from scratch.errors import InvalidArgument
 from tests.output.tb_helpers import f32, logged_run, logged_steps, read
 
@@ -23,7 +24,7 @@ CADENCE = Cadence(scalars=4, histograms=10, images=11, bins=12)
 STEP_TAGS = logged_steps(CADENCE.scalars, ITERATIONS - 1)     # 0, 4, ..., 20, 22
 STATE_TAGS = logged_steps(CADENCE.scalars, ITERATIONS)         # 0, 4, ..., 20, 23
 PARAMS = ("W1", "b1", "W2", "b2", "W3", "b3")
-SIDES = ("scratch", "torch")
+
 
 
 @pytest.fixture(scope="module")

@@ -8,11 +8,10 @@ import torch
 import scratch
 import torch_ref
 from compare import adapter, check_model
-from compare.proof import checks, lockstep
-from compare.proof.checks import CheckResult
-from compare.proof.diagnosis import diagnose, first_divergence
+from compare.proof import finite_diff, lockstep, parity
 from compare.proof.metric import Comparison, compare, relative_error
 from compare.proof.protocol import ScratchSide
+from compare.proof.result import CheckResult, diagnose, first_divergence
 from scratch import datasets
 from scratch.validate import check_X, check_Y
 
@@ -44,7 +43,7 @@ def test_parity_compares_every_layer_in_order():
     model = scratch.DeepNet([2, 4, 3, 1], activation="tanh", init="xavier")
     side, ref = pair(model)
     X, Y = data.X_train, data.Y_train.astype(float)
-    fwd, grads = checks.parity(side, ref, X, Y, 1e-12, 1e-12)
+    fwd, grads = parity.parity(side, ref, X, Y, 1e-12, 1e-12)
     assert [c.name for c in fwd.comparisons] == ["Z1", "A1", "Z2", "A2", "Z3", "A3", "cost"]
     assert [c.name for c in grads.comparisons] == \
         ["dZ3", "dW3", "db3", "dA2", "dZ2", "dW2", "db2", "dA1", "dZ1", "dW1", "db1"]
@@ -59,7 +58,7 @@ def test_a_sum_that_cancels_is_judged_by_its_terms_not_its_size():
     data = datasets.load("flower", seed=1)
     model = scratch.LogisticRegression(2, init="zeros")
     side, ref = pair(model)
-    _, grads = checks.parity(side, ref, data.X_train, data.Y_train.astype(float), 1e-12, 1e-12)
+    _, grads = parity.parity(side, ref, data.X_train, data.Y_train.astype(float), 1e-12, 1e-12)
     db1 = next(c for c in grads.comparisons if c.name == "db1")
     assert db1.passed and db1.rel_err < 1e-15
 
@@ -70,7 +69,7 @@ def test_finite_differences_skip_entries_next_to_a_relu_kink():
     model = scratch.DeepNet([2, 3, 1], activation="relu", init="zeros")
     side = ScratchSide(model)
     X, Y = data.X_train, data.Y_train.astype(float)
-    result = checks.finite_differences(side, model.spec, X, Y, 1e-6, 1e-7)
+    result = finite_diff.finite_differences(side, model.spec, X, Y, 1e-6, 1e-7)
     assert result.passed
     assert "skipped 9 next to a ReLU kink" in result.detail              # W1's 6 and b1's 3
 
@@ -84,7 +83,7 @@ def test_finite_differences_catch_a_backward_that_agrees_with_nothing():
 
     data = datasets.load("flower", seed=1)
     model = Wrong(2, 4, init="xavier")
-    result = checks.finite_differences(ScratchSide(model), model.spec, data.X_train,
+    result = finite_diff.finite_differences(ScratchSide(model), model.spec, data.X_train,
                                        data.Y_train.astype(float), 1e-6, 1e-7)
     assert not result.passed and result.first_divergence.name == "dW1"
 

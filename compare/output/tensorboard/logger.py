@@ -41,15 +41,14 @@ from compare import adapter
 from compare.output import report
 from compare.output.tensorboard import meta as tb_meta
 from compare.output.tensorboard.evaluate import Evaluator
-from compare.proof.harness import ModelReport
 from compare.proof.lockstep import StepRecord
 from compare.proof.metric import relative_error
 from compare.proof.protocol import ScratchSide, raised
+from compare.proof.result import SIDES, ModelReport
 from scratch.datasets import Dataset
 from scratch.spec import check_int
 from torch_ref.models import Net
 
-SIDES = ("scratch", "torch")
 RUNS = (*SIDES, "diff")
 
 

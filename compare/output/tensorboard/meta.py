@@ -12,9 +12,9 @@ from torch.utils.tensorboard import SummaryWriter
 from torch.utils.tensorboard.summary import hparams
 
 from compare.proof.protocol import ScratchSide
+from compare.proof.result import SIDES
 from torch_ref.models import Net
 
-SIDES = ("scratch", "torch")
 METRICS = ("loss/train", "loss/test", "accuracy/train", "accuracy/test")
 
 
