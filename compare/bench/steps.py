@@ -38,7 +38,7 @@ from compare.bench import jobs as bench_jobs
 from compare.bench import measure
 from compare.bench import report as bench_report
 from compare.bench import targets as bench_targets
-from compare.output import report
+from compare.run import files
 from scratch import train as scratch_train
 from scratch.datasets import flower
 from scratch.errors import InvalidArgument
@@ -346,7 +346,7 @@ def render(json_path: Path, md_path: Path) -> int:
 def write(path: Path, text: str, flag: str) -> None:
     """Write atomically; an error (checked up front, but a disk may fill) is one line."""
     try:
-        report.write_text(path, text)
+        files.write_text(path, text)
     except OSError as exc:
         raise InvalidArgument(f"{flag}: cannot write {path} ({exc.strerror or exc})") from None
 
@@ -372,11 +372,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.json is not None:
             raise InvalidArgument("render: --json names where new results go, but --render "
                                   "measures nothing; the report goes to --markdown PATH")
-        report.check_output_file("markdown", md_arg)
+        files.check_output_file("markdown", md_arg)
         return render(Path(args.render), md_path)
     json_path = Path(json_arg)
-    report.check_output_file("json", json_arg)          # before measuring, the defaults too
-    report.check_output_file("markdown", md_arg)
+    files.check_output_file("json", json_arg)          # before measuring, the defaults too
+    files.check_output_file("markdown", md_arg)
     if json_path.resolve() == md_path.resolve():
         raise InvalidArgument(f"markdown: {md_arg} is also the --json file; expected another "
                               "path for the report")

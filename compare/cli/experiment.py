@@ -20,7 +20,7 @@ from compare.experiments import docs
 from compare.experiments.base import ExperimentFailed, Result, Settings
 from compare.experiments.registry import EXPERIMENTS, get
 from compare.experiments.session import log_plan
-from compare.output import report
+from compare.run import files
 from scratch.errors import InvalidArgument
 
 
@@ -90,7 +90,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.no_log and args.overwrite:
         raise InvalidArgument("no-log: --overwrite needs the logs that --no-log turns off")
     if args.write_docs is not None:
-        report.check_output_file("write-docs", args.write_docs)
+        files.check_output_file("write-docs", args.write_docs)
     if not args.no_log and not args.logdir.strip():
         raise InvalidArgument(f"logdir: got {args.logdir!r}, expected a folder such as runs")
     settings = Settings(quick=args.quick, seed=args.seed, logdir=None if args.no_log else args.logdir,
@@ -114,7 +114,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.write_docs and not failed:
         text = docs.render(results, settings, command_line(names, args), time.perf_counter() - start)
         try:
-            report.write_text(args.write_docs, text)     # atomic, mode as open() would give
+            files.write_text(args.write_docs, text)     # atomic, mode as open() would give
         except OSError as exc:            # checked up front; the disk may still fill or change
             raise InvalidArgument(f"write-docs: cannot write {args.write_docs} "
                                   f"({exc.strerror or exc}); the tables above are the "

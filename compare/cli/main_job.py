@@ -33,8 +33,8 @@ from compare.output import report
 from compare.output.tensorboard import server as tb_server
 from compare.output.tensorboard.logger import Cadence
 from compare.proof.tolerances import tolerance
+from compare.run import files, plugin, rundir
 from compare.run import job as runner
-from compare.run import plugin, rundir
 from compare.run.config import MODELS, RunConfig, build_scratch
 from scratch import datasets
 from scratch.errors import InvalidArgument
@@ -245,7 +245,7 @@ def run_main(argv: Sequence[str]) -> int:
     args = build_parser().parse_args(argv)
     check_not_empty(args)
     if args.json is not None:
-        report.check_output_file("json", args.json, stdout=True)   # before any work
+        files.check_output_file("json", args.json, stdout=True)   # before any work
     if args.json != "-":
         return run_checked(args, sys.stdout)
     out = sys.stdout                    # the JSON alone; everything else goes to stderr
@@ -301,7 +301,7 @@ def run_checked(args: argparse.Namespace, json_out) -> int:
             json_out.flush()
         else:
             try:
-                report.write_json(args.json, document)
+                files.write_text(args.json, report.json_text(document))
             except OSError as exc:      # checked up front; the disk may still fill or change
                 kept = f"; the logs are kept in {experiment}" if experiment is not None else ""
                 raise InvalidArgument(f"json: cannot write {args.json} ({exc.strerror or exc}); "

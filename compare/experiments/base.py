@@ -13,6 +13,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
+from compare.output import table
 from compare.proof.lockstep import Trajectory
 from compare.proof.result import SIDES, ModelReport
 from scratch.spec import check_seed
@@ -60,20 +61,12 @@ class Table:
 
     def text(self) -> str:
         """Aligned columns for a terminal."""
-        widths = [max(len(str(row[i])) for row in [self.header, *self.rows])
-                  for i in range(len(self.header))]
-        lines = ["  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
-                 for row in [self.header, *self.rows]]
-        lines.insert(1, "  ".join("-" * w for w in widths))
-        return "\n".join(([self.title] if self.title else []) + lines)
+        return "\n".join(([self.title] if self.title else []) + [table.aligned(self.header, self.rows)])
 
     def markdown(self) -> str:
-        """A GitHub-flavoured Markdown table (| escaped inside cells)."""
-        def row(cells: Sequence[str]) -> str:
-            return "| " + " | ".join(str(c).replace("|", "\\|") for c in cells) + " |"
-        lines = [row(self.header), "|" + "|".join("---" for _ in self.header) + "|"]
-        lines += [row(r) for r in self.rows]
-        return "\n".join(([f"**{self.title}**", ""] if self.title else []) + lines)
+        """A GitHub-flavoured Markdown table."""
+        return "\n".join(([f"**{self.title}**", ""] if self.title else [])
+                         + [table.markdown(self.header, self.rows)])
 
 
 @dataclass

@@ -1,21 +1,18 @@
 """docs/EXPERIMENTS.md from the experiments' results: question, setup, table, conclusion, command.
 
     nncompare experiment all --write-docs docs/EXPERIMENTS.md
-    python -m compare.experiments.docs [PATH]          (the same)
 """
 
 from __future__ import annotations
 
 import os
 import platform
-import sys
 
 import numpy as np
 import torch
 
 from compare.experiments.base import Result, Settings
 from compare.experiments.registry import EXPERIMENTS
-from scratch.errors import InvalidArgument
 
 DEFAULT_PATH = "docs/EXPERIMENTS.md"
 
@@ -72,21 +69,3 @@ def anchor(i: int, title: str, sec: str) -> str:
     text = f"{i}. {title} ({sec})".lower()
     kept = "".join(c for c in text if c.isalnum() or c in " -_")
     return kept.replace(" ", "-")
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Run every experiment full-size and write `argv[0]` (default docs/EXPERIMENTS.md)."""
-    from compare.cli.experiment import main as experiment_main
-    args = sys.argv[1:] if argv is None else argv
-    if args and args[0] in ("-h", "--help"):
-        print(__doc__)
-        return 0
-    try:
-        return experiment_main(["all", "--write-docs", args[0] if args else DEFAULT_PATH])
-    except InvalidArgument as exc:
-        print(f"nncompare: error: {exc}", file=sys.stderr)
-        return 2
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import json
 import math
-import os
-from pathlib import Path
 
+from compare.output.table import aligned
 from compare.proof.result import CHECKS, ModelReport
-from compare.run import files, rundir
-from scratch.errors import InvalidArgument
 
 SCHEMA_VERSION = 1
 
@@ -43,57 +40,9 @@ def to_json(reports: list[ModelReport], meta: dict) -> dict:
             **meta, "models": [model_json(r) for r in reports]}
 
 
-def check_output_file(flag: str, path: str | os.PathLike, *, stdout: bool = False) -> Path | None:
-    """Check, before any work, that the file `--flag PATH` names can be written; create nothing.
-
-    The path must not be empty nor a folder, and its nearest existing folder above it must be a
-    folder nncompare can create files in (missing folders between are created when writing).
-    With `stdout`, '-' means standard output (returns None); otherwise '-' is refused, as a
-    file named '-' is almost never what was meant.
-
-    Raises:
-        InvalidArgument: naming the flag, the path and what was expected.
-    """
-    text = os.fspath(path)
-    wanted = "a file path" + (", or - for standard output" if stdout else "")
-    if not text.strip():
-        raise InvalidArgument(f"{flag}: got {text!r}, expected {wanted}")
-    if text == "-":
-        if stdout:
-            return None
-        raise InvalidArgument(f"{flag}: got '-', expected a file path (this option cannot "
-                              "write to standard output; write ./- for a file named '-')")
-    target = Path(text)
-    if target.is_dir():
-        raise InvalidArgument(f"{flag}: {target} is a folder, expected {wanted}")
-    existing = rundir.nearest_existing(target.parent)
-    if not existing.is_dir():
-        raise InvalidArgument(f"{flag}: cannot write {target}: {existing} is not a folder")
-    why = rundir.cannot_create_in(existing)
-    if why is not None:
-        raise InvalidArgument(f"{flag}: cannot write {target}: nothing can be created in "
-                              f"{existing} ({why}); expected a path in a writable folder")
-    return target
-
-
-def write_json(path: str | os.PathLike, document: dict) -> None:
-    """Write atomically: a complete file appears under `path`, or the old one stays."""
-    write_text(path, json_text(document))
-
-
 def json_text(document: dict) -> str:
     """The JSON report as written to a file or to standard output."""
     return json.dumps(document, indent=2) + "\n"
-
-
-def write_text(path: str | os.PathLike, text: str) -> None:
-    """Write `text` atomically (`compare.run.files`): a complete file appears under `path`, or
-    the old one stays; a new file gets the mode `open()` would give it.
-
-    Raises:
-        OSError: the file or the folders above it cannot be written (nothing is left behind).
-    """
-    files.replace_atomically(path, lambda f: f.write(text.encode()))
 
 
 def _err(report: ModelReport, check: str) -> str:
@@ -123,10 +72,7 @@ def table(reports: list[ModelReport]) -> str:
     rows = [[r.model, *(_err(r, c) for c in CHECKS),
              _pair(r, "cost", fmt="{:.4f}"), _pair(r, "accuracy", "train"),
              _pair(r, "accuracy", "test")] for r in reports]
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    lines = ["  ".join(str(cell).ljust(w) for cell, w in zip(row, widths, strict=False)).rstrip()
-             for row in [header, *rows]]
-    lines.insert(1, "  ".join("-" * w for w in widths))
+    lines = aligned(header, rows).split("\n")
     for r in reports:
         lines.append(f"{r.model}: {r.description}")
         lines.append(f"  {'PASS' if r.passed else 'FAIL'}: {r.diagnosis}")

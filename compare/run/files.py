@@ -16,6 +16,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
+from compare.run import rundir
+from scratch.errors import InvalidArgument
+
 
 def replace_atomically(path: str | os.PathLike, fill: Callable[[BinaryIO], object]) -> None:
     """Create or replace `path` with what `fill(file)` writes.
@@ -61,3 +64,46 @@ def umask() -> int:
     mask = os.umask(0o022)      # elsewhere: set and restore it
     os.umask(mask)
     return mask
+
+
+def check_output_file(flag: str, path: str | os.PathLike, *, stdout: bool = False) -> Path | None:
+    """Check, before any work, that the file `--flag PATH` names can be written; create nothing.
+
+    The path must not be empty nor a folder, and its nearest existing folder above it must be a
+    folder nncompare can create files in (missing folders between are created when writing).
+    With `stdout`, '-' means standard output (returns None); otherwise '-' is refused, as a
+    file named '-' is almost never what was meant.
+
+    Raises:
+        InvalidArgument: naming the flag, the path and what was expected.
+    """
+    text = os.fspath(path)
+    wanted = "a file path" + (", or - for standard output" if stdout else "")
+    if not text.strip():
+        raise InvalidArgument(f"{flag}: got {text!r}, expected {wanted}")
+    if text == "-":
+        if stdout:
+            return None
+        raise InvalidArgument(f"{flag}: got '-', expected a file path (this option cannot "
+                              "write to standard output; write ./- for a file named '-')")
+    target = Path(text)
+    if target.is_dir():
+        raise InvalidArgument(f"{flag}: {target} is a folder, expected {wanted}")
+    existing = rundir.nearest_existing(target.parent)
+    if not existing.is_dir():
+        raise InvalidArgument(f"{flag}: cannot write {target}: {existing} is not a folder")
+    why = rundir.cannot_create_in(existing)
+    if why is not None:
+        raise InvalidArgument(f"{flag}: cannot write {target}: nothing can be created in "
+                              f"{existing} ({why}); expected a path in a writable folder")
+    return target
+
+
+def write_text(path: str | os.PathLike, text: str) -> None:
+    """Write `text` atomically (`compare.run.files`): a complete file appears under `path`, or
+    the old one stays; a new file gets the mode `open()` would give it.
+
+    Raises:
+        OSError: the file or the folders above it cannot be written (nothing is left behind).
+    """
+    replace_atomically(path, lambda f: f.write(text.encode()))

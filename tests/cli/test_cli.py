@@ -219,7 +219,7 @@ def test_a_json_file_that_cannot_be_written_at_the_end_keeps_the_run(tmp_path, c
     def full(path, document):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("compare.output.report.write_json", full)
+    monkeypatch.setattr("compare.run.files.write_text", full)
     runs = tmp_path / "runs"
     code = main([*SMALL, "--logdir", str(runs), "--experiment", "e", "--json", str(tmp_path / "r.json")])
     out, err = capsys.readouterr()
