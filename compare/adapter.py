@@ -1,4 +1,5 @@
-"""The one module that moves data between the two worlds. Nothing else transposes.
+"""The one module that moves data between the two worlds. Nothing else transposes, and
+nothing here judges: what it is given is checked by `scratch.validate`.
 
     scratch (NumPy, the notes)            torch_ref (PyTorch)
     X        [n, m]  one column a sample  <->  X [m, n]  one row a sample
@@ -22,9 +23,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from scratch.errors import InvalidArgument
 from scratch.spec import OUTPUTS, check_choice
-from scratch.validate import as_array
+from scratch.validate import check_samples, check_targets
 from torch_ref.models import Net
 
 
@@ -36,10 +36,7 @@ def to_numpy(t: torch.Tensor) -> np.ndarray:
 
 def batch_to_torch(X: np.ndarray, device: torch.device, dtype: torch.dtype) -> torch.Tensor:
     """X [n, m] -> [m, n] on `device`."""
-    X = as_array("X", X)
-    if X.ndim != 2 or X.dtype.kind not in "biuf":
-        raise InvalidArgument(f"X: got shape {X.shape} of {X.dtype}, expected real numbers "
-                              "[n, m], one column per sample (scratch's layout)")
+    X = check_samples("X", X)
     return torch.from_numpy(np.ascontiguousarray(X.T)).to(device=device, dtype=dtype)
 
 
@@ -53,24 +50,10 @@ def targets_to_torch(Y: np.ndarray, output: str, device: torch.device,
     """Scratch targets -> torch targets: [1, m] 0/1 -> float [m, 1] (sigmoid); class
     indices [1, m] or one-hot [K, m] -> indices [m] (softmax)."""
     output = check_choice("output", output, OUTPUTS)
-    Y = as_array("Y", Y)
-    if Y.ndim != 2 or Y.dtype.kind not in "biuf":
-        raise InvalidArgument(f"Y: got shape {Y.shape} of {Y.dtype}, expected labels [1, m] "
-                              "or one-hot [K, m] (scratch's layout)")
+    Y = check_targets(Y, output)
     if output == "sigmoid":
-        if Y.shape[0] != 1:
-            raise InvalidArgument(f"Y: got shape {Y.shape}, expected 0/1 labels [1, m] for a "
-                                  "sigmoid output")
         return torch.from_numpy(np.ascontiguousarray(Y.T)).to(device=device, dtype=dtype)
-    if Y.shape[0] == 1:                                              # class indices already
-        if not np.all((Y == np.round(Y)) & (Y >= 0)):
-            raise InvalidArgument("Y: holds class indices that are not whole numbers >= 0")
-        indices = Y[0]                                               # [m]
-    else:
-        if not (np.all((Y == 0) | (Y == 1)) and np.all(Y.sum(axis=0) == 1)):
-            raise InvalidArgument(f"Y: got shape {Y.shape} whose columns are not one-hot, "
-                                  "expected one-hot [K, m] or class indices [1, m]")
-        indices = np.argmax(Y, axis=0)                               # [m]
+    indices = Y[0] if Y.shape[0] == 1 else np.argmax(Y, axis=0)      # [m]
     return torch.from_numpy(np.ascontiguousarray(indices)).to(device=device, dtype=torch.long)
 
 
@@ -120,11 +103,6 @@ def grads_from_torch(model: Net) -> dict[str, np.ndarray]:
 def delta_to_scratch(grad: torch.Tensor, m: int) -> np.ndarray:
     """autograd's dJ/dZ [m, n] -> the notes' dZ = m dJ/dZ [n, m] (likewise dA)."""
     return batch_to_scratch(grad) * m
-
-
-def clone_params(params: dict[str, np.ndarray], dtype: np.dtype | type) -> dict[str, np.ndarray]:
-    """Copies of scratch parameters in `dtype` (for a float64 witness of a float32 model)."""
-    return {name: np.array(p, dtype=dtype) for name, p in params.items()}
 
 
 def modules_in_order(model: Net) -> list[tuple[str, nn.Module]]:

@@ -58,6 +58,41 @@ def check_X(X: object, spec: ModelSpec, dtype: np.dtype, arg: str = "X") -> np.n
     return cast
 
 
+def check_samples(arg: str, X: object) -> np.ndarray:
+    """A real matrix [n, m], one column a sample, whatever the model (e.g. before a layout change)."""
+    X = as_array(arg, X)
+    if X.ndim != 2 or X.dtype.kind not in "biuf":
+        raise InvalidArgument(f"{arg}: got shape {X.shape} of {X.dtype}, expected real numbers "
+                              "[n, m], one column per sample (scratch's layout)")
+    return X
+
+
+def check_targets(Y: object, output: str, arg: str = "Y") -> np.ndarray:
+    """Targets in scratch's layout whatever the model's size: [1, m] of 0/1 (sigmoid), or
+    class indices [1, m] or one-hot [K, m] (softmax)."""
+    Y = as_array(arg, Y)
+    if Y.ndim != 2 or Y.dtype.kind not in "biuf":
+        raise InvalidArgument(f"{arg}: got shape {Y.shape} of {Y.dtype}, expected labels [1, m] "
+                              "or one-hot [K, m] (scratch's layout)")
+    if output == "sigmoid":
+        if Y.shape[0] != 1:
+            raise InvalidArgument(f"{arg}: got shape {Y.shape}, expected 0/1 labels [1, m] for a "
+                                  "sigmoid output")
+    elif Y.shape[0] == 1:
+        if not np.all((Y == np.round(Y)) & (Y >= 0)):
+            raise InvalidArgument(f"{arg}: holds class indices that are not whole numbers >= 0")
+    elif first_not_one_hot(Y) is not None:
+        raise InvalidArgument(f"{arg}: got shape {Y.shape} whose columns are not one-hot, "
+                              "expected one-hot [K, m] or class indices [1, m]")
+    return Y
+
+
+def first_not_one_hot(Y: np.ndarray) -> int | None:
+    """The first column of Y [K, m] that is not one-hot (one 1, the rest 0), or None."""
+    bad = np.flatnonzero(~(((Y == 0) | (Y == 1)).all(axis=0) & (Y.sum(axis=0) == 1)))
+    return int(bad[0]) if bad.size else None
+
+
 def check_output(AL: object, spec: ModelSpec, arg: str = "AL") -> np.ndarray:
     """A[L] as given to the cost: [n_y, m] probabilities in [0, 1] (m >= 1)."""
     AL = as_array(arg, AL)
@@ -126,8 +161,8 @@ def class_labels(Y: np.ndarray, K: int, dtype: np.dtype, arg: str, expected: str
         return one_hot(Y, K, dtype)
     if Y.shape[0] != K:
         raise InvalidArgument(f"{arg}: got {Y.shape[0]} rows (shape {Y.shape}), expected {expected}")
-    if not (np.all((Y == 0) | (Y == 1)) and np.all(Y.sum(axis=0) == 1)):
-        column = int(np.flatnonzero(~(((Y == 0) | (Y == 1)).all(axis=0) & (Y.sum(axis=0) == 1)))[0])
+    column = first_not_one_hot(Y)
+    if column is not None:
         raise InvalidArgument(
             f"{arg}: column {column} is not one-hot (one 1, the rest 0), expected {expected}"
         )
