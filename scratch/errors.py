@@ -15,11 +15,11 @@ class TrainingDiverged(RuntimeError):
         side: the name of the implementation that was training (as 'scratch').
         step: the 0-based step at which it happened.
         what: what became non-finite ('the cost', 'W2', ...).
+        advice: what to do (default: lower the learning rate, for parameters that blew up).
     """
 
-    def __init__(self, side: str, step: int, what: str, lr: float) -> None:
+    def __init__(self, side: str, step: int, what: str, lr: float, advice: str | None = None) -> None:
         self.side, self.step, self.what, self.lr = side, step, what, lr
-        super().__init__(
-            f"{side} training diverged at step {step}: {what} became NaN or inf; "
-            f"lower the learning rate (lr={lr:g})"
-        )
+        self.advice = f"lower the learning rate (lr={lr:g})" if advice is None else advice
+        super().__init__(f"{side} training diverged at step {step}: {what} became NaN or inf; "
+                         f"{self.advice}")

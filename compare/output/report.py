@@ -60,7 +60,7 @@ def _pair(report: ModelReport, key: str, sub: str | None = None, fmt: str = "{:.
     values = []
     for side in ("scratch", "torch"):
         v = report.final[side][key] if sub is None else report.final[side][key][sub]
-        values.append(fmt.format(v))
+        values.append("-" if v is None else fmt.format(v))
     return " / ".join(values)
 
 

@@ -49,29 +49,21 @@ def sample_entries(params: dict[str, np.ndarray], max_entries: int | None,
     return chosen
 
 
-def finite_differences(side: ScratchSide, spec: ModelSpec, X: np.ndarray, Y: np.ndarray,
+def finite_differences(model: ScratchSide, spec: ModelSpec, X: np.ndarray, Y: np.ndarray,
                        h: float, rtol: float, max_entries: int | None = None,
                        seed: int = 0, where: str = "") -> CheckResult:
     """Check 3: scratch's backward against (J(p + h) - J(p - h)) / 2h for each checked entry,
     on a float64 copy of the model.
 
-    Entries must agree to `rtol` relative to max(|numeric|, atol / rtol), where
-    atol = 8 eps64 max(|J|, 1) / h bounds the rounding error of the difference quotient
-    (so gradients smaller than atol / rtol are checked to atol absolute).
-    Entries whose +-h step moves a ReLU / Leaky ReLU pre-activation across 0 make a
-    one-sided difference; they are reported and not counted.
+    Entries must agree to `rtol` relative to max(|numeric|, atol / rtol), where atol = 8 eps64
+    max(|J|, 1) / h bounds the rounding error of the quotient. Entries whose +-h step moves
+    a ReLU / Leaky ReLU pre-activation across 0 make a one-sided difference: not counted.
     """
-    witness = ScratchSide(copy.deepcopy(side.model))      # a deep copy keeps aliases of params
-    for name, p in list(witness.params.items()):
-        if not (isinstance(p, np.ndarray) and p.dtype == np.float64):
-            witness.params[name] = np.array(p, dtype=np.float64)   # entries are set in place
-    X64, Y64 = np.array(X, dtype=np.float64), np.asarray(Y, dtype=np.float64)
+    witness = float64_witness(model)
+    X64, Y64 = np.array(X, dtype=np.float64), np.asarray(Y, dtype=np.float64)   # [n0, m], [n_L, m]
     AL, caches = witness.forward(X64)
     if np.asarray(AL).dtype != np.float64:
-        return CheckResult("finite_difference", detail=(
-            f"{where or 'at the initial parameters'}: not run: the model computes in "
-            f"{np.asarray(AL).dtype} even from float64 parameters, and central differences "
-            "need float64"))
+        return not_run(where, np.asarray(AL).dtype)
     J = witness.cost(AL, Y64, caches)
     analytic = witness.backward(AL, Y64, caches)
     base_signs = kink_signs(witness.params, X64, spec)
@@ -81,24 +73,9 @@ def finite_differences(side: ScratchSide, spec: ModelSpec, X: np.ndarray, Y: np.
     checked = kinks = 0
     for name in spec.param_names():
         p = witness.params[name]
-        numeric = np.full(p.size, np.nan)
-        for i in chosen[name]:
-            idx = np.unravel_index(i, p.shape)
-            old = p[idx]
-            costs, crossed = [], False
-            for step in (h, -h):
-                p[idx] = old + step
-                AL, caches = witness.forward(X64)
-                costs.append(witness.cost(AL, Y64, caches))
-                signs = kink_signs(witness.params, X64, spec)
-                crossed |= any(np.any(s != b) for s, b in zip(signs, base_signs, strict=False))
-            p[idx] = old
-            if crossed:
-                kinks += 1
-                continue
-            numeric[i] = (costs[0] - costs[1]) / (2 * h)
-            checked += 1
+        numeric = central_differences(witness, p, chosen[name], X64, Y64, h, spec, base_signs)
         keep = ~np.isnan(numeric)
+        checked, kinks = checked + int(keep.sum()), kinks + len(chosen[name]) - int(keep.sum())
         grad = analytic.get("d" + name)
         if grad is None or np.shape(grad) != p.shape:
             c = compare("d" + name, grad, p, 0.0)
@@ -111,6 +88,44 @@ def finite_differences(side: ScratchSide, spec: ModelSpec, X: np.ndarray, Y: np.
                      f"entries (h = {h:g}, atol = {atol:.1e})"
                      + (f"; skipped {kinks} next to a ReLU kink" if kinks else ""))
     return result
+
+
+def not_run(where: str, dtype: np.dtype) -> CheckResult:
+    return CheckResult("finite_difference", detail=(
+        f"{where or 'at the initial parameters'}: not run: the model computes in {dtype} even "
+        "from float64 parameters, and central differences need float64"))
+
+
+def float64_witness(model: ScratchSide) -> ScratchSide:
+    """A deep copy of the model (which keeps aliases of its params) holding float64 params,
+    whose entries can be set in place."""
+    witness = ScratchSide(copy.deepcopy(model.model))
+    for name, p in list(witness.params.items()):
+        if not (isinstance(p, np.ndarray) and p.dtype == np.float64):
+            witness.params[name] = np.array(p, dtype=np.float64)
+    return witness
+
+
+def central_differences(witness: ScratchSide, p: np.ndarray, entries: np.ndarray,
+                        X: np.ndarray, Y: np.ndarray, h: float, spec: ModelSpec,
+                        base_signs: list[np.ndarray]) -> np.ndarray:
+    """(J(p + h) - J(p - h)) / 2h at each flat index of `entries` of the parameter p (set in
+    place, then restored); NaN elsewhere and where the step crosses a ReLU kink."""
+    numeric = np.full(p.size, np.nan)
+    for i in entries:
+        idx = np.unravel_index(i, p.shape)
+        old = p[idx]
+        costs, crossed = [], False
+        for step in (h, -h):
+            p[idx] = old + step
+            AL, caches = witness.forward(X)
+            costs.append(witness.cost(AL, Y, caches))
+            signs = kink_signs(witness.params, X, spec)
+            crossed |= any(np.any(s != b) for s, b in zip(signs, base_signs, strict=False))
+        p[idx] = old
+        if not crossed:
+            numeric[i] = (costs[0] - costs[1]) / (2 * h)
+    return numeric
 
 
 def _fd_compare(name: str, analytic: np.ndarray, numeric: np.ndarray, keep: np.ndarray,

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,7 @@ from compare.proof import finite_diff, lockstep, parity
 from compare.proof.metric import Comparison
 from compare.proof.protocol import ScratchSide, failed_in, layer_dims_of, raised
 from compare.proof.result import CHECKS, CheckResult, ModelReport, merge
-from compare.proof.tolerances import FD_MAX_ENTRIES, FD_RTOL, FD_STEP, tolerance
+from compare.proof.tolerances import FD_MAX_ENTRIES, FD_RTOL, FD_STEP, Tolerance, tolerance
 from scratch.datasets import Dataset
 from scratch.errors import InvalidArgument
 from scratch.model import accuracy_of, labels_from_output
@@ -43,13 +44,40 @@ def exact_float32():
         torch.backends.cuda.matmul.allow_tf32, torch.backends.cudnn.allow_tf32 = matmul, cudnn
 
 
-def spec_of(model: Any, activation: object, output: object, alpha: object) -> ModelSpec:
-    """The model's own spec, or one read off its parameter shapes and the names given."""
+def spec_of(model: Any, activation: object, output: object, alpha: object) -> tuple[ModelSpec, str]:
+    """The model's own spec, or one read off its parameter shapes and what the model or the
+    caller says; and a note for the report of what was inferred ('' when nothing was)."""
     spec = getattr(model, "spec", None)
     if isinstance(spec, ModelSpec):
-        return spec
-    return ModelSpec.build(layer_dims_of(model.params), activation=activation or "relu",
-                           output=output or "sigmoid", init="zeros", alpha=alpha)
+        return spec, ""
+    dims = layer_dims_of(model.params)
+    hidden = len(dims) - 2
+    activation = stated("activation", activation, getattr(model, "activation", None), hidden)
+    output = stated("output", output, getattr(model, "output", None), 1)
+    note = ""
+    if activation is None and len(dims) > 2:
+        raise InvalidArgument(
+            "activation: the model has no `spec` and no `activation` attribute, so its hidden "
+            "activation is unknown; pass activation= (e.g. 'relu', 'tanh', one per hidden layer)")
+    if output is None:
+        if dims[-1] != 1:
+            raise InvalidArgument(
+                f"output: the model has no `spec` and no `output` attribute and n[L] = {dims[-1]}; "
+                "pass output='softmax' (or 'sigmoid')")
+        output, note = "sigmoid", "sigmoid output inferred from n[L] = 1"
+    return ModelSpec.build(dims, activation=activation or (), output=output, init="zeros",
+                           alpha=alpha), note
+
+
+def stated(arg: str, given: object, own: object, layers: int) -> object:
+    """What the caller gave for `arg`, else what the model says (of `layers` layers); both,
+    and they differ: an error."""
+    def per_layer(names: object) -> tuple:
+        return tuple(names) if isinstance(names, list | tuple) else (names,) * layers
+    if given is not None and own is not None and per_layer(given) != per_layer(own):
+        raise InvalidArgument(f"{arg}: got {given!r}, but the model says its {arg} is {own!r}; "
+                              "pass the model's own (or leave it out)")
+    return given if given is not None else own
 
 
 def dtype_of(model: Any) -> str:
@@ -57,7 +85,69 @@ def dtype_of(model: Any) -> str:
     return "float32" if np.asarray(model.params["W1"]).dtype == np.float32 else "float64"
 
 
-def check_model(model: object, data: Dataset, *, lr: float, iterations: int,
+Data = Dataset | tuple[Any, ...]
+
+
+@dataclass
+class Setup:
+    """Both sides of one check, from checked arguments: the model under test (through the
+    protocol), its torch reference, the data in the model's dtype, the training settings."""
+
+    model: ScratchSide
+    spec: ModelSpec
+    reference: Net
+    X: np.ndarray                        # [n0, m] training samples
+    Y: np.ndarray                        # [n_L, m]
+    X_test: np.ndarray | None            # None when the data has no test split
+    Y_test: np.ndarray | None
+    lr: float
+    iterations: int
+    batch_size: int | None
+    seed: int
+    fd_max_entries: int
+    tol: Tolerance
+    description: str
+
+
+def prepare(model: object, data: Data, lr: float, iterations: int, batch_size: int | None,
+            seed: int, device: object, activation: object, output: object, alpha: float,
+            fd_max_entries: int) -> Setup:
+    """Check every argument once and build both sides (InvalidArgument naming the bad one)."""
+    side = ScratchSide(model)
+    spec, note = spec_of(model, activation, output, alpha)
+    X, Y, X_test, Y_test = split_of(data)
+    check_real("alpha", alpha, 0.0, 1.0)
+    dtype_name = dtype_of(model)
+    np_dtype = np.dtype(dtype_name)
+    torch_device = resolve_device(device)
+    # the model gets copies: whatever its code does to them, the caller's data stays as it was
+    X = check_X(X, spec, np_dtype, "X_train").copy()
+    Y = check_Y(Y, spec, X.shape[1], np_dtype, "Y_train").copy()
+    if X_test is not None:
+        X_test = check_X(X_test, spec, np_dtype, "X_test").copy()
+        Y_test = check_Y(Y_test, spec, X_test.shape[1], np_dtype, "Y_test").copy()
+    lr, iterations, batch_size = check_training(lr, iterations, batch_size, X.shape[1])
+    seed = check_seed(seed)
+    reference = Net(spec, seed=seed, device=torch_device, dtype=resolve_dtype(dtype_name, torch_device))
+    description = describe(spec, dtype_name, torch_device, own_spec=hasattr(model, "spec"))
+    return Setup(side, spec, reference, X, Y, X_test, Y_test, lr, iterations, batch_size, seed,
+                 check_int("fd_max_entries", fd_max_entries, 1), tolerance(dtype_name, torch_device.type),
+                 description + (f" ({note})" if note else ""))
+
+
+def split_of(data: Data) -> tuple[Any, Any, Any, Any]:
+    """(X_train, Y_train, X_test, Y_test) of a Dataset, of (X, Y) (no test split: None, None),
+    or of (X_train, Y_train, X_test, Y_test); arrays in the notes' layout, checked later."""
+    if isinstance(data, Dataset):
+        return data.X_train, data.Y_train, data.X_test, data.Y_test
+    if isinstance(data, tuple | list) and len(data) in (2, 4):
+        return (*data, None, None) if len(data) == 2 else tuple(data)
+    raise InvalidArgument(f"data: got {type(data).__name__}, expected a scratch.datasets.Dataset "
+                          "(e.g. scratch.datasets.load('flower')), (X, Y) or (X_train, Y_train, "
+                          "X_test, Y_test) in the notes' layout (X [n, m], Y [1, m])")
+
+
+def check_model(model: object, data: Data, *, lr: float, iterations: int,
                 batch_size: int | None = None, seed: int = 0, device: object = "cpu",
                 activation: object = None, output: object = None, alpha: float = 0.01,
                 fd_max_entries: int = FD_MAX_ENTRIES, name: str | None = None,
@@ -67,90 +157,101 @@ def check_model(model: object, data: Dataset, *, lr: float, iterations: int,
                 torch_params: dict[str, np.ndarray] | None = None) -> ModelReport:
     """Run the four checks on `model` (a scratch-protocol object) and train it in lockstep.
 
-    Args:
-        model: ours (scratch.DeepNet, ...) or any object following `compare.proof.protocol`.
-        data: the dataset (scratch layout); checks and training use its training split.
-        lr, iterations, batch_size, seed: the lockstep training (seed orders mini-batches).
-        device: where the torch reference runs ('cpu', 'cuda', 'auto', ...).
-        activation, output, alpha: the architecture of a model that has no `spec`.
-        fd_max_entries: above this many parameters, finite differences check a seeded sample.
-        name: the model's name in the report (default: its class name).
-        on_start, on_step, progress: hooks for logging and progress bars.
-        start_step, torch_params: resuming a run after `start_step` steps: checks 1-3 run at
-            scratch's parameters (copied into torch as always), then the torch side trains on
-            from its own `torch_params` (scratch layout), each side where it stopped.
-
-    Raises:
-        InvalidArgument: a bad argument or dataset, or a model that breaks the protocol.
+    `model` is ours (scratch.DeepNet, ...) or any object of `compare.proof.protocol`; `data` a
+    `scratch.datasets.Dataset` or arrays in the notes' layout, (X, Y) or (X_train, Y_train,
+    X_test, Y_test). lr, iterations, batch_size, seed: the lockstep training (seed orders the
+    mini-batches); `device` is where torch runs ('cpu', 'cuda', 'auto', ...). activation,
+    output, alpha: the architecture of a model with no `spec` that does not say it itself (its
+    `activation`/`output` attributes); an unsaid output of n[L] = 1 is sigmoid, and the report
+    says so. Above `fd_max_entries` parameters, finite differences check a seeded sample.
+    on_start, on_step, progress: hooks for logs and progress bars. A run resumed after
+    `start_step` steps checks 1-3 at scratch's parameters, then torch trains on from its own
+    `torch_params` (scratch layout). Raises InvalidArgument naming a bad argument, dataset or
+    a model that breaks the protocol.
     """
-    if not isinstance(data, Dataset):
-        raise InvalidArgument(f"data: got {type(data).__name__}, expected a scratch.datasets."
-                              "Dataset, e.g. scratch.datasets.load('flower')")
-    side = ScratchSide(model)
-    spec = spec_of(model, activation, output, alpha)
-    lr, iterations, batch_size = check_training(lr, iterations, batch_size, data.X_train.shape[1])
-    seed = check_seed(seed)
+    setup = prepare(model, data, lr, iterations, batch_size, seed, device, activation, output,
+                    alpha, fd_max_entries)
     start_step = check_int("start_step", start_step, 0)
-    fd_max_entries = check_int("fd_max_entries", fd_max_entries, 1)
-    check_real("alpha", alpha, 0.0, 1.0)
-    dtype_name = dtype_of(model)
-    np_dtype = np.dtype(dtype_name)
-    torch_device = resolve_device(device)
-    torch_dtype = resolve_dtype(dtype_name, torch_device)
-    # the model gets copies: whatever its code does to them, the caller's dataset stays as it was
-    X = check_X(data.X_train, spec, np_dtype, "X_train").copy()
-    Y = check_Y(data.Y_train, spec, X.shape[1], np_dtype, "Y_train").copy()
-    X_test = check_X(data.X_test, spec, np_dtype, "X_test").copy()
-    Y_test = check_Y(data.Y_test, spec, X_test.shape[1], np_dtype, "Y_test").copy()
-    tol = tolerance(dtype_name, torch_device.type)
-    reference = Net(spec, seed=seed, device=torch_device, dtype=torch_dtype)
-    report = ModelReport(name or type(model).__name__,
-                         describe(spec, dtype_name, torch_device, own_spec=hasattr(model, "spec")))
-    shapes = shape_check(side.params, spec)
-    if shapes is not None:
-        report.checks["forward"] = shapes
+    report = ModelReport(name or type(model).__name__, setup.description)
+    if not shapes_agree(setup, report):
         return report
     # the same start, by copying (a resumed run's torch side goes on from its own parameters)
-    adapter.copy_params_to_torch(side.params if torch_params is None else torch_params, reference)
+    adapter.copy_params_to_torch(setup.model.params if torch_params is None else torch_params,
+                                 setup.reference)
     if on_start is not None:
-        on_start(side, reference)
-    everyone = np.arange(X.shape[1])
-    points = [("", {name: p.copy() for name, p in side.params.items()}, everyone),   # scratch's
-              ("at random parameters", random_point(spec, seed, np_dtype),
-               random_samples(X.shape[1], seed))]
-    results: dict[str, list[CheckResult]] = {c: [] for c in CHECKS[:3]}
-    threads = threads_for(spec.layer_dims, X.shape[1], torch_device)
+        on_start(setup.model, setup.reference)
+    with numerics(setup):
+        if not check_points(setup, report):
+            return report
+        train(setup, report, on_step, progress, start_step)
+    if not report.error and not report.checks["trajectory"].error:
+        score(setup, report)
+    return report
+
+
+@contextlib.contextmanager
+def numerics(setup: Setup) -> Iterator[None]:
+    """Exact float32 products, the thread count the sizes call for, and NumPy raising on
+    overflow, invalid values and division by zero (a divergence is caught where it starts)."""
+    threads = threads_for(setup.spec.layer_dims, setup.X.shape[1], setup.reference.device)
     with (exact_float32(), torch_threads(threads),
           np.errstate(over="raise", invalid="raise", divide="raise")):
-        try:
-            for where, values, samples in points:
-                Xp, Yp = X[:, samples], Y[:, samples]
-                with parameters_at(side, reference, values):
-                    forward, gradients = parity.parity(side, reference, Xp, Yp, tol.forward,
-                                                       tol.gradients, where)
-                    fd = finite_diff.finite_differences(side, spec, Xp, Yp, FD_STEP, FD_RTOL,
-                                                   fd_max_entries, seed, where)
-                for check, result in zip(CHECKS, (forward, gradients, fd), strict=False):
-                    results[check].append(result)
-        except Exception as exc:  # the scratch model's own code failed: say where, go no further
-            check = "gradients" if failed_in(exc) == "backward" else "forward"
-            report.checks[check] = CheckResult(check, error=raised(exc))
-            return report
-        report.checks.update({check: merge(found) for check, found in results.items()})
-        trajectory = lockstep.run(side, reference, X, Y, lr, iterations, batch_size, seed,
-                                  tol.trajectory, on_step, progress, start_step)
+        yield
+
+
+def check_points(setup: Setup, report: ModelReport) -> bool:
+    """Checks 1-3 at scratch's parameters on all samples, then at random ones on half of them;
+    False when the model's own code failed (the report says where)."""
+    model, reference, X, Y = setup.model, setup.reference, setup.X, setup.Y
+    points = [("", {k: p.copy() for k, p in model.params.items()}, np.arange(X.shape[1])),
+              ("at random parameters", random_point(setup.spec, setup.seed, X.dtype),
+               random_samples(X.shape[1], setup.seed))]
+    results: dict[str, list[CheckResult]] = {c: [] for c in CHECKS[:3]}
+    try:
+        for where, values, samples in points:
+            Xp, Yp = X[:, samples], Y[:, samples]
+            with parameters_at(model, reference, values):
+                forward, gradients = parity.parity(model, reference, Xp, Yp, setup.tol.forward,
+                                                   setup.tol.gradients, where)
+                fd = finite_diff.finite_differences(model, setup.spec, Xp, Yp, FD_STEP, FD_RTOL,
+                                                    setup.fd_max_entries, setup.seed, where)
+            for check, result in zip(CHECKS, (forward, gradients, fd), strict=False):
+                results[check].append(result)
+    except Exception as exc:  # the scratch model's own code failed: say where, go no further
+        check = "gradients" if failed_in(exc) == "backward" else "forward"
+        report.checks[check] = CheckResult(check, error=raised(exc))
+        return False
+    report.checks.update({check: merge(found) for check, found in results.items()})
+    return True
+
+
+def train(setup: Setup, report: ModelReport, on_step: Callable[[lockstep.StepRecord], None] | None,
+          progress: Callable[[int], None] | None, start_step: int) -> None:
+    """Check 4: both sides trained in lockstep, every step compared."""
+    trajectory = lockstep.train(setup.model, setup.reference, setup.X, setup.Y, setup.lr,
+                                setup.iterations, setup.batch_size, setup.seed,
+                                setup.tol.trajectory, on_step, progress, start_step)
     report.trajectory = trajectory
     report.checks["trajectory"] = trajectory.result
     if trajectory.diverged is not None:
         report.error = str(trajectory.diverged)
-        return report
-    if trajectory.result.error:
-        return report
+
+
+def score(setup: Setup, report: ModelReport) -> None:
+    """The final cost and accuracies of both sides (each by its own code) into the report."""
     try:
-        report.final = final_scores(side, spec, reference, X, Y, X_test, Y_test)
+        report.final = final_scores(setup.model, setup.spec, setup.reference, setup.X, setup.Y,
+                                    setup.X_test, setup.Y_test)
     except Exception as exc:      # the scratch model's own code failed on the whole split
         report.error = f"scoring the trained model, {raised(exc)}"
-    return report
+
+
+def shapes_agree(setup: Setup, report: ModelReport) -> bool:
+    """False, with a failed forward check naming them, when params' shapes are not the notes'."""
+    shapes = shape_check(setup.model.params, setup.spec)
+    if shapes is not None:
+        report.checks["forward"] = shapes
+    return shapes is None
 
 
 def shape_check(params: dict[str, np.ndarray], spec: ModelSpec) -> CheckResult | None:
@@ -210,7 +311,7 @@ def describe(spec: ModelSpec, dtype: str, device: torch.device, own_spec: bool =
 
 
 def final_scores(side: ScratchSide, spec: ModelSpec, reference: Net, X: np.ndarray,
-                 Y: np.ndarray, X_test: np.ndarray, Y_test: np.ndarray) -> dict[str, dict]:
+                 Y: np.ndarray, X_test: np.ndarray | None, Y_test: np.ndarray | None) -> dict[str, dict]:
     """Cost J of the final parameters on the whole training split, and train/test accuracy,
     of each side, each computed by its own code."""
     def scratch_predict(Xs: np.ndarray) -> np.ndarray:
@@ -231,7 +332,8 @@ def final_scores(side: ScratchSide, spec: ModelSpec, reference: Net, X: np.ndarr
         side_name: {
             "cost": cost[side_name],
             "accuracy": {"train": accuracy_of(predict(X), Y, spec.output),
-                         "test": accuracy_of(predict(X_test), Y_test, spec.output)},
+                         "test": (None if X_test is None or Y_test is None
+                                  else accuracy_of(predict(X_test), Y_test, spec.output))},
             "params_sha256": fingerprint(params[side_name]),
         }
         for side_name, predict in (("scratch", scratch_predict), ("torch", torch_predict))

@@ -89,84 +89,167 @@ def _at_step(c: Comparison, t: int) -> Comparison:
     return dataclasses.replace(c, where=f"at step {t}", step=t)
 
 
-def run(side: ScratchSide, model: Net, X: np.ndarray, Y: np.ndarray, lr: float,
-        iterations: int, batch_size: int | None, seed: int, tol: float,
-        on_step: Callable[[StepRecord], None] | None = None,
-        progress: Callable[[int], None] | None = None, start_step: int = 0) -> Trajectory:
-    """Train `side` and `model` together for `iterations` steps, comparing after each; a run
-    resumed after `start_step` steps sees the batches and step numbers an unbroken one would."""
-    device = model.device
-    Xt = adapter.batch_to_torch(X, device, model.dtype)
-    yt = adapter.targets_to_torch(Y, model.spec.output, device, model.dtype)
-    trainer = Trainer(model, lr)
-    probe = copy.deepcopy(model)
-    probe_trainer = Trainer(probe, lr)
-    out = Trajectory()
-    first_bad: Comparison | None = None      # the first step whose step error is over tol
-    worst_step: Comparison | None = None     # the largest step error
-    worst_drift: Comparison | None = None    # the largest free-running drift
-    drift_over: int | None = None            # the first step the drift is over tol
-    names = list(side.params)
+class Lockstep:
+    """Scratch's model, the torch reference and a probe copy of it, stepping together.
+
+    `step(t, idx)` takes step t on the samples idx (None: all) on every side and
+    measures it; `record(t)` is what the logs get; `finish()` the check's result."""
+
+    def __init__(self, model: ScratchSide, reference: Net, X: np.ndarray, Y: np.ndarray,
+                 lr: float, tol: float) -> None:
+        self.model, self.reference, self.X, self.Y, self.lr, self.tol = model, reference, X, Y, lr, tol
+        self.Xt = adapter.batch_to_torch(X, reference.device, reference.dtype)          # [m, n0]
+        self.yt = adapter.targets_to_torch(Y, reference.spec.output, reference.device, reference.dtype)
+        self.trainer = Trainer(reference, lr)
+        self.probe = copy.deepcopy(reference)
+        self.probe_trainer = Trainer(self.probe, lr)
+        self.names = list(model.params)
+        self.out = Trajectory()
+        self.first_bad: Comparison | None = None      # the first step whose step error is over tol
+        self.worst_step: Comparison | None = None     # the largest step error
+        self.worst_drift: Comparison | None = None    # the largest free-running drift
+        self.drift_over: int | None = None            # the first step the drift is over tol
+        self.start_scale = max_abs(model.params)
+        self.grads: dict[str, np.ndarray] = {}
+        self.drifts: list[Comparison] = []
+
+    def step(self, t: int, idx: np.ndarray | None) -> bool:
+        """Step t on both sides (and the probe from scratch's state); False: stop here."""
+        Xb, Yb = (self.X, self.Y) if idx is None else (self.X[:, idx], self.Y[:, idx])
+        it = adapter.indices_to_torch(idx, self.reference.device)
+        Xtb, ytb = (self.Xt, self.yt) if it is None else (self.Xt[it], self.yt[it])
+        adapter.copy_params_to_torch(self.model.params, self.probe)
+        J_p = self.probe_trainer.step(Xtb, ytb).item()
+        before = max_abs(self.model.params)
+        J_s = self.scratch_step(t, Xb, Yb)
+        if J_s is None:
+            return False
+        J_t = self.trainer.step(Xtb, ytb).item()
+        self.out.costs["scratch"].append(J_s)
+        self.out.costs["torch"].append(J_t)
+        if not math.isfinite(J_t) or not math.isfinite(J_s):
+            self.out.diverged = (diverged("torch", t, "the cost", self.lr) if math.isfinite(J_s) else
+                                 self.why_non_finite(t, Xb, Yb, before))
+            self.out.result.error = str(self.out.diverged)
+            return False
+        self.measure(t, J_s, J_p, J_t)
+        return True
+
+    def scratch_step(self, t: int, Xb: np.ndarray, Yb: np.ndarray) -> float | None:
+        """Scratch's step: its cost before the update (NaN when a value overflowed), or None
+        when its own code failed (the check's error says where)."""
+        try:
+            J, self.grads = scratch_train.step(self.model, Xb, Yb, self.lr)
+        except FloatingPointError:                # np.errstate(..., "raise") of the caller
+            return math.nan
+        except Exception as exc:                  # the scratch model's own code failed
+            self.out.result.error = f"at step {t}, {raised(exc)}"
+            return None
+        problem = params_problem(self.model.params, self.names)
+        if problem is not None:
+            self.out.result.error = f"at step {t}, after the scratch model's update, {problem}"
+            return None
+        return J
+
+    def why_non_finite(self, t: int, Xb: np.ndarray, Yb: np.ndarray, before: float) -> TrainingDiverged:
+        """Scratch's step t gave a non-finite value: what the evidence says happened."""
+        costs = self.out.costs["scratch"]
+        blew_up = (not math.isfinite(max_abs(self.model.params)) or before > 100 * max(self.start_scale, 1.0)
+                   or (len(costs) > 2 and math.isfinite(costs[-2]) and costs[-2] > costs[0]))
+        if blew_up:
+            return diverged("scratch", t, "the cost", self.lr)
+        what, advice = saturation(self.model, Xb, Yb)
+        return TrainingDiverged("scratch", t, what, self.lr, advice)
+
+    def measure(self, t: int, J_s: float, J_p: float, J_t: float) -> None:
+        """Step t's error (scratch against the probe) and drift (against the free-running torch run)."""
+        J_scale = max(abs(self.out.costs["torch"][0]), 1.0)
+        probe_params = adapter.params_from_torch(self.probe)
+        params = self.model.params
+        step_err = max(state_errors(J_s, params, J_p, probe_params, self.tol, J_scale, self.lr),
+                       key=lambda c: c.rel_err)
+        self.params_t = adapter.params_from_torch(self.reference)
+        self.drifts = state_errors(J_s, params, J_t, self.params_t, self.tol, J_scale, self.lr)
+        drift = max(self.drifts, key=lambda c: c.rel_err)
+        self.out.step_error.append(step_err.rel_err)
+        self.out.drift.append(drift.rel_err)
+        if self.worst_step is None or step_err.rel_err > self.worst_step.rel_err:
+            self.worst_step = _at_step(step_err, t)
+        if self.first_bad is None and not step_err.passed:
+            self.first_bad = _at_step(step_err, t)
+        if self.worst_drift is None or drift.rel_err > self.worst_drift.rel_err:
+            self.worst_drift = _at_step(drift, t)
+        if self.drift_over is None and not drift.passed:
+            self.drift_over = t
+
+    def record(self, t: int) -> StepRecord:
+        """Step t as the logs see it (a plug-in's dA, dZ left out)."""
+        dparams = {"d" + n: self.grads["d" + n] for n in self.model.params if "d" + n in self.grads}
+        return StepRecord(t, {side: costs[-1] for side, costs in self.out.costs.items()},
+                          {"scratch": dparams, "torch": adapter.grads_from_torch(self.reference)},
+                          {"scratch": self.model.params, "torch": self.params_t},
+                          {c.name: c.rel_err for c in self.drifts}, self.out.step_error[-1])
+
+    def finish(self) -> Trajectory:
+        out = self.out
+        out.result.comparisons = [c for c in (self.first_bad, self.worst_step) if c is not None]
+        if self.first_bad is not None and self.first_bad == self.worst_step:
+            out.result.comparisons = [self.first_bad]
+        out.result.detail = describe(out, self.worst_step, self.worst_drift, self.drift_over, self.tol)
+        return out
+
+
+def train(model: ScratchSide, reference: Net, X: np.ndarray, Y: np.ndarray, lr: float,
+          iterations: int, batch_size: int | None, seed: int, tol: float,
+          on_step: Callable[[StepRecord], None] | None = None,
+          progress: Callable[[int], None] | None = None, start_step: int = 0) -> Trajectory:
+    """Train `model` and `reference` together for `iterations` steps, comparing after each; a
+    run resumed after `start_step` steps sees the batches and step numbers an unbroken one would."""
+    run = Lockstep(model, reference, X, Y, lr, tol)
     order = scratch_train.batch_order(X.shape[1], batch_size, iterations, seed, start_step)
     for t, idx in enumerate(order, start=start_step):
-        Xb, Yb = (X, Y) if idx is None else (X[:, idx], Y[:, idx])
-        it = adapter.indices_to_torch(idx, device)
-        Xtb, ytb = (Xt, yt) if it is None else (Xt[it], yt[it])
-        adapter.copy_params_to_torch(side.params, probe)
-        J_p = probe_trainer.step(Xtb, ytb).item()
-        try:
-            J_s, grads_s = scratch_train.step(side, Xb, Yb, lr)
-        except FloatingPointError as exc:          # np.errstate(..., "raise") of the caller
-            J_s, grads_s = math.nan, {}
-            cause = f"a value of the forward or backward pass ({exc})"
-        except Exception as exc:                   # the scratch model's own code failed
-            out.result.error = f"at step {t}, {raised(exc)}"
+        if not run.step(t, idx):
             break
-        else:
-            cause = "the cost"
-            problem = params_problem(side.params, names)
-            if problem is not None:
-                out.result.error = f"at step {t}, after the scratch model's update, {problem}"
-                break
-        J_t = trainer.step(Xtb, ytb).item()
-        out.costs["scratch"].append(J_s)
-        out.costs["torch"].append(J_t)
-        for name, J in (("scratch", J_s), ("torch", J_t)):
-            if not math.isfinite(J):
-                what = cause if name == "scratch" else "the cost"
-                out.diverged = TrainingDiverged(name, t, what, lr)
-                out.result.error = str(out.diverged)
-                return out
-        J_scale = max(abs(out.costs["torch"][0]), 1.0)
-        probe_params = adapter.params_from_torch(probe)
-        step_err = max(state_errors(J_s, side.params, J_p, probe_params, tol, J_scale, lr),
-                       key=lambda c: c.rel_err)
-        params_t = adapter.params_from_torch(model)
-        drifts = state_errors(J_s, side.params, J_t, params_t, tol, J_scale, lr)
-        drift = max(drifts, key=lambda c: c.rel_err)
-        out.step_error.append(step_err.rel_err)
-        out.drift.append(drift.rel_err)
-        if worst_step is None or step_err.rel_err > worst_step.rel_err:
-            worst_step = _at_step(step_err, t)
-        if first_bad is None and not step_err.passed:
-            first_bad = _at_step(step_err, t)
-        if worst_drift is None or drift.rel_err > worst_drift.rel_err:
-            worst_drift = _at_step(drift, t)
-        if drift_over is None and not drift.passed:
-            drift_over = t
         if on_step is not None:
-            dparams = {"d" + n: grads_s["d" + n] for n in side.params if "d" + n in grads_s}
-            on_step(StepRecord(t, {"scratch": J_s, "torch": J_t},   # a plug-in's dA, dZ left out
-                               {"scratch": dparams, "torch": adapter.grads_from_torch(model)},
-                               {"scratch": side.params, "torch": params_t},
-                               {c.name: c.rel_err for c in drifts}, step_err.rel_err))
+            on_step(run.record(t))
         if progress is not None:
             progress(t)
-    out.result.comparisons = [c for c in (first_bad, worst_step) if c is not None]
-    if first_bad is not None and first_bad == worst_step:
-        out.result.comparisons = [first_bad]
-    out.result.detail = describe(out, worst_step, worst_drift, drift_over, tol)
-    return out
+    return run.finish()
+
+
+def max_abs(params: dict[str, np.ndarray]) -> float:
+    """The largest |entry| of any parameter (inf or NaN when one is not finite)."""
+    values = [float(np.max(np.abs(p))) for p in params.values() if np.size(p)]
+    return math.nan if any(math.isnan(v) for v in values) else max(values, default=0.0)
+
+
+def diverged(side: str, t: int, what: str, lr: float) -> TrainingDiverged:
+    """The parameters blew up: the learning rate is the first thing to lower."""
+    return TrainingDiverged(side, t, what, lr, advice=f"lower the learning rate (lr={lr:g})")
+
+
+def saturation(model: ScratchSide, Xb: np.ndarray, Yb: np.ndarray) -> tuple[str, str]:
+    """(what, advice) when finite parameters gave a non-finite value: which function produced
+    it, and, for a cost of log(0), the sample whose A[L] saturated to exactly 0 or 1 (where
+    y log(a) + (1 - y) log(1 - a) is -inf, or 0 * -inf = NaN)."""
+    with np.errstate(all="ignore"):
+        try:
+            AL, caches = model.forward(Xb)
+        except Exception as exc:                  # its forward raises even without errstate
+            return f"forward, {raised(exc)}", "check forward for a division or an exp that overflows"
+        AL = np.asarray(AL, dtype=np.float64)
+        if not np.all(np.isfinite(AL)):
+            return ("A[L] of forward (the parameters are finite)",
+                    "check forward for an exp that overflows (compute sigmoid and softmax stably)")
+        saturated = np.flatnonzero(np.any((AL == 0) | (AL == 1), axis=0))   # 0 log 0 is NaN too
+    if saturated.size:
+        i = int(saturated[0])
+        return (f"the cost (log(0): A[L] saturated to exactly 0 or 1 at sample {i} of the batch, "
+                f"A[L] = {AL[:, i].tolist()}; the parameters are finite)",
+                "compute the cost from the logits Z[L] (log(1 + e^-z) by logaddexp/log1p) or clip "
+                "A[L] to [eps, 1 - eps] before the log")
+    return ("a value of cost or backward (the parameters and A[L] are finite)",
+            "check cost and backward for a log or a division of 0")
 
 
 def describe(out: Trajectory, worst_step: Comparison | None, worst_drift: Comparison | None,

@@ -104,7 +104,7 @@ def test_trajectory_reports_drift_that_the_dynamics_amplify_without_failing():
     side, ref = pair(model)
     X = check_X(data.X_train, model.spec, model.dtype)
     Y = check_Y(data.Y_train, model.spec, X.shape[1], model.dtype)
-    traj = lockstep.run(side, ref, X, Y, lr=6.0, iterations=300, batch_size=None, seed=0, tol=1e-11)
+    traj = lockstep.train(side, ref, X, Y, lr=6.0, iterations=300, batch_size=None, seed=0, tol=1e-11)
     assert max(traj.step_error) < 1e-13
     assert max(traj.drift) > 1e-6                       # the free-running runs did part
     assert traj.result.passed
