@@ -120,7 +120,6 @@ class Lockstep:
         Xtb, ytb = (self.Xt, self.yt) if it is None else (self.Xt[it], self.yt[it])
         adapter.copy_params_to_torch(self.model.params, self.probe)
         J_p = self.probe_trainer.step(Xtb, ytb).item()
-        before = max_abs(self.model.params)
         J_s = self.scratch_step(t, Xb, Yb)
         if J_s is None:
             return False
@@ -129,7 +128,7 @@ class Lockstep:
         self.out.costs["torch"].append(J_t)
         if not math.isfinite(J_t) or not math.isfinite(J_s):
             self.out.diverged = (diverged("torch", t, "the cost", self.lr) if math.isfinite(J_s) else
-                                 self.why_non_finite(t, Xb, Yb, before))
+                                 self.why_non_finite(t, Xb, Yb))
             self.out.result.error = str(self.out.diverged)
             return False
         self.measure(t, J_s, J_p, J_t)
@@ -138,8 +137,13 @@ class Lockstep:
     def scratch_step(self, t: int, Xb: np.ndarray, Yb: np.ndarray) -> float | None:
         """Scratch's step: its cost before the update (NaN when a value overflowed), or None
         when its own code failed (the check's error says where)."""
-        try:
-            J, self.grads = scratch_train.step(self.model, Xb, Yb, self.lr)
+        try:                                      # step by step: a non-finite J stops before the update
+            AL, caches = self.model.forward(Xb)
+            J = self.model.cost(AL, Yb, caches)
+            if not math.isfinite(J):
+                return math.nan
+            self.grads = self.model.backward(AL, Yb, caches)
+            self.model.update(self.grads, self.lr)
         except FloatingPointError:                # np.errstate(..., "raise") of the caller
             return math.nan
         except Exception as exc:                  # the scratch model's own code failed
@@ -151,11 +155,14 @@ class Lockstep:
             return None
         return J
 
-    def why_non_finite(self, t: int, Xb: np.ndarray, Yb: np.ndarray, before: float) -> TrainingDiverged:
-        """Scratch's step t gave a non-finite value: what the evidence says happened."""
-        costs = self.out.costs["scratch"]
-        blew_up = (not math.isfinite(max_abs(self.model.params)) or before > 100 * max(self.start_scale, 1.0)
-                   or (len(costs) > 2 and math.isfinite(costs[-2]) and costs[-2] > costs[0]))
+    def why_non_finite(self, t: int, Xb: np.ndarray, Yb: np.ndarray) -> TrainingDiverged:
+        """Scratch's step t gave a non-finite value (its parameters are still those before the
+        step, unless the update itself overflowed): what the evidence says happened."""
+        costs, now = self.out.costs["scratch"], max_abs(self.model.params)
+        # the evidence of a learning rate too large: parameters non-finite or grown 100-fold, or
+        # a cost that rose to twice where it started
+        blew_up = (not math.isfinite(now) or now > 100 * max(self.start_scale, 1.0)
+                   or (len(costs) > 2 and math.isfinite(costs[-2]) and costs[-2] > 2 * costs[0]))
         if blew_up:
             return diverged("scratch", t, "the cost", self.lr)
         what, advice = saturation(self.model, Xb, Yb)

@@ -9,6 +9,7 @@ from compare import check_model
 from examples.course_style import CourseNet, linear_activation_forward
 from scratch import datasets
 from scratch.datasets import Dataset
+from scratch.errors import InvalidArgument
 
 FLOWER = datasets.load("flower", seed=1)
 
@@ -176,3 +177,94 @@ def test_the_callers_dataset_is_never_changed():
     check(ScalesItsInput([2, 4, 1]), data=data, iterations=2)
     for field in ("X_train", "Y_train", "X_test", "Y_test"):
         assert np.array_equal(getattr(data, field), getattr(kept, field))
+
+
+# What the harness says a plug-in is, and what it says when its training breaks --------------
+
+def test_a_plug_in_s_own_activation_attribute_is_used_not_a_silent_relu():
+    """CourseNet says activation='tanh'; checking it without naming one must not assume ReLU."""
+    report = check_model(CourseNet([2, 10, 5, 1], activation="tanh"), FLOWER, lr=0.3, iterations=100)
+    assert report.passed, report.diagnosis
+    assert "tanh" in report.description and "sigmoid output inferred from n[L] = 1" in report.description
+
+
+class Unsaid(CourseNet):
+    """A correct model that states neither its activation nor its output (no attributes)."""
+
+    def __init__(self, layer_dims, seed=1):
+        super().__init__(layer_dims, "tanh", seed)
+        self.g = self.__dict__.pop("activation")
+
+    def forward(self, X):
+        from examples.course_style import L_model_forward
+        return L_model_forward(X, self.params, self.g)
+
+    def backward(self, AL, Y, caches):
+        from examples.course_style import L_model_backward
+        return L_model_backward(AL, Y, caches, self.g)
+
+
+def test_an_unstated_hidden_activation_is_asked_for_by_name():
+    with pytest.raises(InvalidArgument, match="^activation: the model has no `spec` and no `activation`"):
+        check_model(Unsaid([2, 4, 1]), FLOWER, lr=0.3, iterations=5)
+    assert check_model(Unsaid([2, 4, 1]), FLOWER, lr=0.3, iterations=5, activation="tanh").passed
+
+
+def test_an_activation_that_contradicts_the_model_is_refused():
+    with pytest.raises(InvalidArgument,
+                       match="^activation: got 'relu', but the model says its activation is 'tanh'"):
+        check_model(CourseNet([2, 4, 1], activation="tanh"), FLOWER, lr=0.3, iterations=5, activation="relu")
+
+
+def test_the_course_cost_saturating_is_named_log_0_not_the_learning_rate():
+    """The course's compute_cost takes log(A[L]); with ReLU on the flower A[L] reaches exactly
+    1.0 (step 1917 at lr 0.3): the parameters are finite, so the learning rate is not the cause."""
+    report = check_model(CourseNet([2, 10, 5, 1], activation="relu"), FLOWER, lr=0.3, iterations=2500)
+    assert not report.passed
+    assert "log(0): A[L] saturated to exactly 0 or 1 at sample" in report.error
+    assert "compute the cost from the logits" in report.error
+    assert "learning rate" not in report.error
+
+
+class NaNForward(CourseNet):
+    """Finite parameters, a forward that produces NaN at step 3 (a bug, not a learning rate)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.calls = 0
+
+    def forward(self, X):
+        self.calls += 1
+        AL, caches = super().forward(X)
+        return (AL * np.nan if self.calls > 8 else AL), caches
+
+
+def test_nan_from_a_forward_names_the_forward_not_the_learning_rate():
+    report = check_model(NaNForward([2, 4, 1], "tanh"), FLOWER, lr=0.3, iterations=20)
+    assert not report.passed and "learning rate" not in report.error
+    assert "A[L] of forward (the parameters are finite)" in report.error
+
+
+def test_parameters_that_blow_up_are_told_to_lower_the_learning_rate():
+    report = check_model(CourseNet([2, 10, 1], activation="tanh"), FLOWER, lr=1e4, iterations=200)
+    assert not report.passed and "lower the learning rate (lr=10000)" in report.error
+
+
+# Plain arrays in the notes' layout ------------------------------------------------------------
+
+def test_plain_arrays_split_or_not_give_the_same_checks_as_a_dataset():
+    d = FLOWER
+    as_dataset = check(CourseNet([2, 4, 1], "tanh"), "tanh", data=d, iterations=20)
+    split = check(CourseNet([2, 4, 1], "tanh"), "tanh", data=(d.X_train, d.Y_train, d.X_test, d.Y_test),
+                  iterations=20)
+    whole = check(CourseNet([2, 4, 1], "tanh"), "tanh", data=(d.X_train, d.Y_train), iterations=20)
+    assert as_dataset.passed and split.passed and whole.passed
+    assert split.final == as_dataset.final
+    assert whole.final["scratch"]["accuracy"]["test"] is None
+    assert whole.final["scratch"]["cost"] == as_dataset.final["scratch"]["cost"]
+
+
+@pytest.mark.parametrize("data", [FLOWER.X_train, (FLOWER.X_train,), "flower", None])
+def test_data_that_is_neither_a_dataset_nor_arrays_is_named(data):
+    with pytest.raises(InvalidArgument, match="^data: got .*, expected a scratch.datasets.Dataset"):
+        check(CourseNet([2, 4, 1], "tanh"), "tanh", data=data)
