@@ -31,6 +31,11 @@ def sigmoid_backward(dA: np.ndarray, Z: np.ndarray, A: np.ndarray) -> np.ndarray
     return dA * A * (1.0 - A)                     # [n, m]
 
 
+def sigmoid_derivative_size(Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+    """a (1 + a), the size of the terms of g' = a (1 - a) (see tanh_derivative_size)."""
+    return A * (1.0 + A)                          # [n, m]
+
+
 def tanh(Z: np.ndarray) -> np.ndarray:
     """tanh(z) = (e^z - e^-z) / (e^z + e^-z) = 2 sigma(2z) - 1."""
     return np.tanh(Z)                             # [n, m]
@@ -39,6 +44,12 @@ def tanh(Z: np.ndarray) -> np.ndarray:
 def tanh_backward(dA: np.ndarray, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
     """g'(z) = 1 - a^2."""
     return dA * (1.0 - A * A)                     # [n, m]
+
+
+def tanh_derivative_size(Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+    """1 + a^2, the size of the terms of g' = 1 - a^2: what its rounding is relative to (one
+    ulp of a saturated a moves 1 - a^2 by 2 a^2 u, far more than |1 - a^2| u)."""
+    return 1.0 + A * A                            # [n, m]
 
 
 def relu(Z: np.ndarray) -> np.ndarray:
@@ -51,6 +62,11 @@ def relu_backward(dA: np.ndarray, Z: np.ndarray, A: np.ndarray) -> np.ndarray:
     return dA * (Z > 0)                           # [n, m]
 
 
+def relu_derivative_size(Z: np.ndarray, A: np.ndarray) -> np.ndarray:
+    """|g'|, exact: ReLU's derivative has no rounding."""
+    return (Z > 0).astype(np.float64)             # [n, m]
+
+
 def leaky_relu(Z: np.ndarray, alpha: float = 0.01) -> np.ndarray:
     """max(alpha z, z) for 0 < alpha < 1."""
     return np.where(Z > 0, Z, alpha * Z)          # [n, m]
@@ -60,6 +76,11 @@ def leaky_relu_backward(dA: np.ndarray, Z: np.ndarray, A: np.ndarray,
                         alpha: float = 0.01) -> np.ndarray:
     """g'(z) = 1 for z > 0, alpha for z <= 0."""
     return np.where(Z > 0, dA, alpha * dA)        # [n, m]
+
+
+def leaky_relu_derivative_size(Z: np.ndarray, A: np.ndarray, alpha: float = 0.01) -> np.ndarray:
+    """|g'|, exact."""
+    return np.where(Z > 0, 1.0, alpha)            # [n, m]
 
 
 def softmax(Z: np.ndarray) -> np.ndarray:
@@ -75,11 +96,14 @@ def softmax_backward(dA: np.ndarray, Z: np.ndarray, A: np.ndarray) -> np.ndarray
 
 @dataclass(frozen=True)
 class Activation:
-    """One activation: `forward(Z) -> A` and `backward(dA, Z, A) -> dZ`."""
+    """One activation: `forward(Z) -> A`, `backward(dA, Z, A) -> dZ`, and `derivative_size(Z, A)`,
+    the size of the terms g'(Z) is computed from (None for softmax, whose backward is not
+    elementwise)."""
 
     name: str
     forward: Callable[[np.ndarray], np.ndarray]
     backward: Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+    derivative_size: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
 
 
 def get(name: str, alpha: float = 0.01) -> Activation:
@@ -88,11 +112,12 @@ def get(name: str, alpha: float = 0.01) -> Activation:
     if name == "leaky_relu":
         alpha = check_real("alpha", alpha, 0.0, 1.0)
         return Activation(name, partial(leaky_relu, alpha=alpha),
-                          partial(leaky_relu_backward, alpha=alpha))
-    forward, backward = {
-        "sigmoid": (sigmoid, sigmoid_backward),
-        "tanh": (tanh, tanh_backward),
-        "relu": (relu, relu_backward),
-        "softmax": (softmax, softmax_backward),
+                          partial(leaky_relu_backward, alpha=alpha),
+                          partial(leaky_relu_derivative_size, alpha=alpha))
+    forward, backward, size = {
+        "sigmoid": (sigmoid, sigmoid_backward, sigmoid_derivative_size),
+        "tanh": (tanh, tanh_backward, tanh_derivative_size),
+        "relu": (relu, relu_backward, relu_derivative_size),
+        "softmax": (softmax, softmax_backward, None),
     }[name]
-    return Activation(name, forward, backward)
+    return Activation(name, forward, backward, size)

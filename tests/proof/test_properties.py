@@ -2,6 +2,7 @@
 (m = 1 included), the correct implementations never raise a false alarm."""
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -59,3 +60,15 @@ def test_shallow_and_logistic_never_false_alarm(n_h, m, seed):
     for model in (scratch.ShallowNet(2, n_h, seed=seed), scratch.LogisticRegression(2, seed=seed)):
         report = check_model(model, data, lr=1.2, iterations=3, seed=seed)
         assert report.passed, (model, report.diagnosis)
+
+
+@pytest.mark.parametrize("dims, activations, dtype, X", [
+    ([1, 1, 1, 1], ["tanh", "sigmoid"], "float32", [[2.04091912]]),
+    ([1, 1, 1, 1, 1], ["tanh", "sigmoid", "sigmoid"], "float32", [[2.04091912]]),
+])
+def test_a_saturated_unit_is_no_false_alarm(dims, activations, dtype, X):
+    """Found by the thorough profile: at a saturated tanh, one ulp of A between NumPy and torch
+    moves g' = 1 - A^2 by 2 A^2 u; dZ is measured against the size of g''s terms (1 + A^2)."""
+    model = scratch.DeepNet(dims, activation=activations, init="xavier", dtype=dtype, seed=3)
+    report = check_model(model, (np.array(X), np.array([[0]])), lr=0.1, iterations=3, seed=3)
+    assert report.passed, report.diagnosis
