@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 import math
 
-from compare.output.table import aligned
-from compare.proof.result import CHECKS, ModelReport
+from compare.proof.result import CHECKS, ModelReport, table
+
+__all__ = ["json_text", "model_json", "table", "to_json"]
 
 SCHEMA_VERSION = 1
 
@@ -43,40 +44,3 @@ def to_json(reports: list[ModelReport], meta: dict) -> dict:
 def json_text(document: dict) -> str:
     """The JSON report as written to a file or to standard output."""
     return json.dumps(document, indent=2) + "\n"
-
-
-def _err(report: ModelReport, check: str) -> str:
-    result = report.checks.get(check)
-    if result is None:
-        return "-"
-    mark = "ok" if result.passed else "FAIL"
-    value = result.max_rel_err
-    return f"{mark} {value:.0e}" if math.isfinite(value) else mark
-
-
-def _pair(report: ModelReport, key: str, sub: str | None = None, fmt: str = "{:.3f}") -> str:
-    if not report.final:
-        return "-"
-    values = []
-    for side in ("scratch", "torch"):
-        v = report.final[side][key] if sub is None else report.final[side][key][sub]
-        values.append("-" if v is None else fmt.format(v))
-    return " / ".join(values)
-
-
-def table(reports: list[ModelReport]) -> str:
-    """The run's table: per model, each check's verdict and worst error, then final scores
-    (scratch / torch)."""
-    header = ["model", "forward", "gradients", "fin. diff.", "trajectory",
-              "cost (s / t)", "train acc (s / t)", "test acc (s / t)"]
-    rows = [[r.model, *(_err(r, c) for c in CHECKS),
-             _pair(r, "cost", fmt="{:.4f}"), _pair(r, "accuracy", "train"),
-             _pair(r, "accuracy", "test")] for r in reports]
-    lines = aligned(header, rows).split("\n")
-    for r in reports:
-        lines.append(f"{r.model}: {r.description}")
-        lines.append(f"  {'PASS' if r.passed else 'FAIL'}: {r.diagnosis}")
-        for name in CHECKS:
-            if name in r.checks and r.checks[name].detail:
-                lines.append(f"  {name}: {r.checks[name].detail}")
-    return "\n".join(lines)

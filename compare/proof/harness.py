@@ -230,7 +230,8 @@ def train(setup: Setup, report: ModelReport, on_step: Callable[[lockstep.StepRec
     """Check 4: both sides trained in lockstep, every step compared."""
     trajectory = lockstep.train(setup.model, setup.reference, setup.X, setup.Y, setup.lr,
                                 setup.iterations, setup.batch_size, setup.seed,
-                                setup.tol.trajectory, on_step, progress, start_step)
+                                setup.tol.trajectory, on_step, progress, start_step,
+                                setup.tol.forward)
     report.trajectory = trajectory
     report.checks["trajectory"] = trajectory.result
     if trajectory.diverged is not None:

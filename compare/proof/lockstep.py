@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from compare import adapter
+from compare.proof import parity
+from compare.proof.finite_diff import KINKED
 from compare.proof.metric import Comparison, compare
 from compare.proof.protocol import ScratchSide, params_problem, raised
 from compare.proof.result import CheckResult
@@ -96,8 +98,12 @@ class Lockstep:
     measures it; `record(t)` is what the logs get; `finish()` the check's result."""
 
     def __init__(self, model: ScratchSide, reference: Net, X: np.ndarray, Y: np.ndarray,
-                 lr: float, tol: float) -> None:
+                 lr: float, tol: float, forward_tol: float) -> None:
         self.model, self.reference, self.X, self.Y, self.lr, self.tol = model, reference, X, Y, lr, tol
+        self.forward_tol = forward_tol
+        self.kinked = any(g in KINKED for g in reference.spec.activations)   # ReLU or Leaky ReLU
+        self.before: dict[str, np.ndarray] = {}       # scratch's parameters before the step
+        self.kinks: list[str] = []                    # steps not judged, and why
         self.Xt = adapter.batch_to_torch(X, reference.device, reference.dtype)          # [m, n0]
         self.yt = adapter.targets_to_torch(Y, reference.spec.output, reference.device, reference.dtype)
         self.trainer = Trainer(reference, lr)
@@ -120,6 +126,8 @@ class Lockstep:
         Xtb, ytb = (self.Xt, self.yt) if it is None else (self.Xt[it], self.yt[it])
         adapter.copy_params_to_torch(self.model.params, self.probe)
         J_p = self.probe_trainer.step(Xtb, ytb).item()
+        if self.kinked:
+            self.before = {k: p.copy() for k, p in self.model.params.items()}
         J_s = self.scratch_step(t, Xb, Yb)
         if J_s is None:
             return False
@@ -131,7 +139,7 @@ class Lockstep:
                                  self.why_non_finite(t, Xb, Yb))
             self.out.result.error = str(self.out.diverged)
             return False
-        self.measure(t, J_s, J_p, J_t)
+        self.measure(t, J_s, J_p, J_t, Xb, Yb)
         return True
 
     def scratch_step(self, t: int, Xb: np.ndarray, Yb: np.ndarray) -> float | None:
@@ -168,8 +176,9 @@ class Lockstep:
         what, advice = saturation(self.model, Xb, Yb)
         return TrainingDiverged("scratch", t, what, self.lr, advice)
 
-    def measure(self, t: int, J_s: float, J_p: float, J_t: float) -> None:
-        """Step t's error (scratch against the probe) and drift (against the free-running torch run)."""
+    def measure(self, t: int, J_s: float, J_p: float, J_t: float, Xb: np.ndarray, Yb: np.ndarray) -> None:
+        """Step t's error (scratch against the probe) and drift (against the free-running torch
+        run); a step over the tolerance from a Z within rounding of a ReLU kink is not judged."""
         J_scale = max(abs(self.out.costs["torch"][0]), 1.0)
         probe_params = adapter.params_from_torch(self.probe)
         params = self.model.params
@@ -180,14 +189,33 @@ class Lockstep:
         drift = max(self.drifts, key=lambda c: c.rel_err)
         self.out.step_error.append(step_err.rel_err)
         self.out.drift.append(drift.rel_err)
-        if self.worst_step is None or step_err.rel_err > self.worst_step.rel_err:
+        judged = step_err.passed or not self.at_kink(t, Xb, Yb)
+        if judged and (self.worst_step is None or step_err.rel_err > self.worst_step.rel_err):
             self.worst_step = _at_step(step_err, t)
-        if self.first_bad is None and not step_err.passed:
+        if judged and self.first_bad is None and not step_err.passed:
             self.first_bad = _at_step(step_err, t)
         if self.worst_drift is None or drift.rel_err > self.worst_drift.rel_err:
             self.worst_drift = _at_step(drift, t)
         if self.drift_over is None and not drift.passed:
             self.drift_over = t
+
+    def at_kink(self, t: int, Xb: np.ndarray, Yb: np.ndarray) -> bool:
+        """Whether step t started (both sides at scratch's parameters before it) from a Z within
+        rounding of a ReLU kink, where the sides may take different one-sided derivatives."""
+        if not self.before:
+            return False
+        after = {k: p.copy() for k, p in self.model.params.items()}
+        try:
+            for k, p in self.model.params.items():
+                p[...] = self.before[k]
+            adapter.copy_params_to_torch(self.before, self.probe)
+            kink = parity.kink_between(self.model, self.probe, Xb, Yb, self.forward_tol)
+        finally:
+            for k, p in self.model.params.items():
+                p[...] = after[k]
+        if kink is not None:
+            self.kinks.append(f"step {t} (Z{kink[0]}[{kink[1]}] = {kink[2]:.1e})")
+        return kink is not None
 
     def record(self, t: int) -> StepRecord:
         """Step t as the logs see it (a plug-in's dA, dZ left out)."""
@@ -202,17 +230,23 @@ class Lockstep:
         out.result.comparisons = [c for c in (self.first_bad, self.worst_step) if c is not None]
         if self.first_bad is not None and self.first_bad == self.worst_step:
             out.result.comparisons = [self.first_bad]
-        out.result.detail = describe(out, self.worst_step, self.worst_drift, self.drift_over, self.tol)
+        out.result.detail = describe(out, self.worst_step, self.worst_drift, self.drift_over, self.tol,
+                                     bool(self.kinks))
+        if self.kinks:
+            shown = ", ".join(self.kinks[:3]) + (" ..." if len(self.kinks) > 3 else "")
+            out.result.detail += f"; not judged, from a Z within rounding of a ReLU kink: {shown}"
         return out
 
 
 def train(model: ScratchSide, reference: Net, X: np.ndarray, Y: np.ndarray, lr: float,
           iterations: int, batch_size: int | None, seed: int, tol: float,
           on_step: Callable[[StepRecord], None] | None = None,
-          progress: Callable[[int], None] | None = None, start_step: int = 0) -> Trajectory:
+          progress: Callable[[int], None] | None = None, start_step: int = 0,
+          forward_tol: float = 0.0) -> Trajectory:
     """Train `model` and `reference` together for `iterations` steps, comparing after each; a
-    run resumed after `start_step` steps sees the batches and step numbers an unbroken one would."""
-    run = Lockstep(model, reference, X, Y, lr, tol)
+    run resumed after `start_step` steps sees the batches and step numbers an unbroken one would.
+    `forward_tol` is the forward check's bound (for telling a ReLU kink's rounding)."""
+    run = Lockstep(model, reference, X, Y, lr, tol, forward_tol)
     order = scratch_train.batch_order(X.shape[1], batch_size, iterations, seed, start_step)
     for t, idx in enumerate(order, start=start_step):
         if not run.step(t, idx):
@@ -260,7 +294,7 @@ def saturation(model: ScratchSide, Xb: np.ndarray, Yb: np.ndarray) -> tuple[str,
 
 
 def describe(out: Trajectory, worst_step: Comparison | None, worst_drift: Comparison | None,
-             drift_over: int | None, tol: float) -> str:
+             drift_over: int | None, tol: float, kinked: bool = False) -> str:
     """One line: steps, largest step error, largest drift and when it passed the tolerance."""
     if worst_step is None or worst_drift is None:
         return "no steps"
@@ -269,6 +303,7 @@ def describe(out: Trajectory, worst_step: Comparison | None, worst_drift: Compar
             f"({worst_drift.name} {worst_drift.where})")
     if drift_over is not None:
         text += (f"; drift first over {tol:.0e} at step {drift_over}"
-                 + (" while every step agreed: the dynamics amplify rounding"
+                 + (" while every step agreed: the dynamics amplify rounding" if out.result.passed
+                    and not kinked else " after a step the sides took on either side of a kink"
                     if out.result.passed else ""))
     return text

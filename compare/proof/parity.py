@@ -16,10 +16,12 @@ import numpy as np
 import torch
 
 from compare import adapter
+from compare.proof.finite_diff import KINKED
 from compare.proof.magnitude import magnitudes
 from compare.proof.metric import compare
 from compare.proof.protocol import ScratchSide, layer_values
 from compare.proof.result import CheckResult
+from scratch.spec import ModelSpec
 from torch_ref.models import Net
 
 
@@ -106,13 +108,50 @@ def parity(side: ScratchSide, model: Net, X: np.ndarray, Y: np.ndarray, forward_
                                layer_names, where)
     if len(forward.comparisons) < len(forward_order(L)):
         forward.detail = "the caches hold no Z/A: compared A[L] and the cost only"
-    optional = {n for n in backward_order(L) if n.startswith(("dZ", "dA"))}
-    gradients = compare_in_order("gradients", backward_order(L), s_bwd, t_bwd, gradient_tol,
-                                 scales, optional, where)
+    names, kink = backward_order(L), rounded_kink(model.spec, s_fwd, t_fwd, scales, forward_tol)
+    if kink:
+        names = names[:names.index(f"dZ{kink[0]}")]
+    optional = {n for n in names if n.startswith(("dZ", "dA"))}
+    gradients = compare_in_order("gradients", names, s_bwd, t_bwd, gradient_tol, scales,
+                                 optional, where)
     missing = [kind for kind in ("dZ", "dA") if L > 1 or kind == "dZ"
                if not any(c.name.startswith(kind) for c in gradients.comparisons)]
-    if missing:
-        gradients.detail = f"backward gives no {'/'.join(missing)}: compared the rest"
+    notes = [f"backward gives no {'/'.join(missing)}: compared the rest"] if missing and not kink else []
+    if kink:
+        l, index, z = kink
+        notes.append(f"{where or 'at the initial parameters'}: dZ{l} and what backprop computes "
+                     f"from it not compared: Z{l}[{index}] = {z:.1e} is within rounding of the "
+                     "kink at 0, where the two sides may take different one-sided derivatives")
+    gradients.detail = "; ".join(notes)
     return forward, gradients
+
+
+def kink_between(side: ScratchSide, model: Net, X: np.ndarray, Y: np.ndarray,
+                 tol: float) -> tuple[int, str, float] | None:
+    """`rounded_kink` of the two sides' passes over (X, Y) from their current parameters."""
+    Xt = adapter.batch_to_torch(X, model.device, model.dtype)
+    yt = adapter.targets_to_torch(Y, model.spec.output, model.device, model.dtype)
+    s_fwd, _ = scratch_pass(side, X, Y)
+    t_fwd, t_bwd = torch_pass(model, Xt, yt)
+    scales = magnitudes(model.spec, adapter.params_from_torch(model), X, Y, t_fwd, t_bwd)
+    return rounded_kink(model.spec, s_fwd, t_fwd, scales, tol)
+
+
+def rounded_kink(spec: ModelSpec, ours: dict, theirs: dict, scales: dict,
+                 tol: float) -> tuple[int, str, float] | None:
+    """(l, index, Z) of the top ReLU/Leaky ReLU layer whose Z sits within the forward check's
+    rounding of 0 where the sides' signs differ (or may: a model whose caches hold no Z),
+    else None. Backprop from that layer's dZ down may then legitimately differ."""
+    for l in range(spec.L - 1, 0, -1):
+        if spec.activations[l - 1] not in KINKED:
+            continue
+        Z = theirs[f"Z{l}"]                                            # [n_l, m]
+        near = np.abs(Z) <= tol * float(np.max(scales[f"Z{l}"]))
+        if f"Z{l}" in ours and np.shape(ours[f"Z{l}"]) == Z.shape:
+            near &= (np.asarray(ours[f"Z{l}"]) > 0) != (Z > 0)
+        if near.any():
+            i, j = (int(k) for k in np.argwhere(near)[0])
+            return l, f"{i}, {j}", float(Z[i, j])
+    return None
 
 

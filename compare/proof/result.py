@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from html import escape
 from typing import TYPE_CHECKING
 
 from compare.proof.metric import Comparison
+from compare.table import aligned
 
 if TYPE_CHECKING:
     from compare.proof.lockstep import Trajectory
@@ -83,6 +86,12 @@ class ModelReport:
     @property
     def diagnosis(self) -> str:
         return diagnose(self.checks, self.error)
+
+    def __str__(self) -> str:
+        return table([self])
+
+    def _repr_html_(self) -> str:
+        return html([self])
 
 
 
@@ -154,3 +163,64 @@ def diagnose(checks: dict[str, CheckResult], error: str = "") -> str:
     elif all(checks.get(c) is not None for c in CHECKS):
         return "all checks agree"
     return "; ".join(parts)
+
+
+def _err(report: ModelReport, check: str) -> str:
+    result = report.checks.get(check)
+    if result is None:
+        return "-"
+    mark = "ok" if result.passed else "FAIL"
+    value = result.max_rel_err
+    return f"{mark} {value:.0e}" if math.isfinite(value) else mark
+
+
+def _pair(report: ModelReport, key: str, sub: str | None = None, fmt: str = "{:.3f}") -> str:
+    if not report.final:
+        return "-"
+    values = []
+    for side in ("scratch", "torch"):
+        v = report.final[side][key] if sub is None else report.final[side][key][sub]
+        values.append("-" if v is None else fmt.format(v))
+    return " / ".join(values)
+
+
+HEADER = ("model", "forward", "gradients", "fin. diff.", "trajectory",
+          "cost (s / t)", "train acc (s / t)", "test acc (s / t)")
+
+
+def row(r: ModelReport) -> list[str]:
+    """One model's cells of the table: each check's verdict and worst error, then final scores
+    (scratch / torch)."""
+    return [r.model, *(_err(r, c) for c in CHECKS), _pair(r, "cost", fmt="{:.4f}"),
+            _pair(r, "accuracy", "train"), _pair(r, "accuracy", "test")]
+
+
+def notes(r: ModelReport) -> list[str]:
+    """What the table's row cannot say: the model, the verdict with the diagnosis, each check's detail."""
+    return [f"{r.model}: {r.description}", f"  {'PASS' if r.passed else 'FAIL'}: {r.diagnosis}",
+            *(f"  {name}: {r.checks[name].detail}" for name in CHECKS
+              if name in r.checks and r.checks[name].detail)]
+
+
+def table(reports: Sequence[ModelReport]) -> str:
+    """The run's table as `nncompare` prints it, then each model's notes."""
+    return "\n".join([aligned(HEADER, [row(r) for r in reports]), *(n for r in reports for n in notes(r))])
+
+
+def html(reports: Sequence[ModelReport]) -> str:
+    """The same table for a notebook: one HTML row a model, its notes in a row below."""
+    def cells(tag: str, values: Sequence[str]) -> str:
+        return "".join(f"<{tag}>{escape(v)}</{tag}>" for v in values)
+    body = "".join(f"<tr>{cells('td', row(r))}</tr><tr><td colspan=\"{len(HEADER)}\"><pre>"
+                   f"{escape(chr(10).join(notes(r)))}</pre></td></tr>" for r in reports)
+    return f"<table><thead><tr>{cells('th', HEADER)}</tr></thead><tbody>{body}</tbody></table>"
+
+
+class Reports(list):
+    """A list of ModelReports that prints as the run's table (and renders as HTML in Jupyter)."""
+
+    def __str__(self) -> str:
+        return table(self)
+
+    def _repr_html_(self) -> str:
+        return html(self)

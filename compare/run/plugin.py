@@ -1,4 +1,6 @@
-"""Load a user's own from-scratch model: `--scratch-impl package.module:ClassName`.
+"""Load a user's own from-scratch model: `--scratch-impl package.module:ClassName`, or
+`--scratch-impl path/to/file.py:ClassName` (a file, imported under its own name; its
+`if __name__ == "__main__":` block does not run).
 
 The class is built with the keyword arguments it accepts among layer_dims,
 activation, output, init, seed and alpha (and dtype when --dtype is given;
@@ -10,10 +12,13 @@ class does not take is an error. The object it makes must follow
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
 import os
 import sys
 from collections.abc import Collection
+from pathlib import Path
+from types import ModuleType
 
 from compare.proof.protocol import missing_members
 from scratch.errors import InvalidArgument
@@ -23,17 +28,13 @@ ARG = "scratch-impl"
 
 
 def load_class(target: str) -> type:
-    """The class named by 'package.module:ClassName' (the current folder is importable)."""
-    module_name, _, class_name = target.partition(":")
+    """The class named by 'package.module:ClassName' (the current folder is importable) or by
+    'path/to/file.py:ClassName'."""
+    module_name, _, class_name = target.rpartition(":")
     if not module_name or not class_name:
-        raise InvalidArgument(f"{ARG}: got {target!r}, expected 'package.module:ClassName'")
-    if os.getcwd() not in sys.path:
-        sys.path.insert(0, os.getcwd())
-    try:
-        module = importlib.import_module(module_name)
-    except Exception as exc:  # any error while importing the user's code
-        raise InvalidArgument(
-            f"{ARG}: cannot import {module_name!r}: {type(exc).__name__}: {exc}") from None
+        raise InvalidArgument(f"{ARG}: got {target!r}, expected 'package.module:ClassName' or "
+                              "'path/to/file.py:ClassName'")
+    module = import_file(module_name) if module_name.endswith(".py") else import_module(module_name)
     cls = getattr(module, class_name, None)
     if cls is None:
         names = [n for n, v in vars(module).items() if inspect.isclass(v)]
@@ -42,6 +43,36 @@ def load_class(target: str) -> type:
     if not inspect.isclass(cls):
         raise InvalidArgument(f"{ARG}: {target!r} is a {type(cls).__name__}, expected a class")
     return cls
+
+
+def import_module(name: str) -> ModuleType:
+    """The module `name`, the current folder first on the path."""
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        return importlib.import_module(name)
+    except Exception as exc:  # any error while importing the user's code
+        raise InvalidArgument(f"{ARG}: cannot import {name!r}: {type(exc).__name__}: {exc}") from None
+
+
+def import_file(path: str) -> ModuleType:
+    """The Python file at `path`, imported as a module named after it (not '__main__')."""
+    file = Path(path)
+    if not file.is_file():
+        raise InvalidArgument(f"{ARG}: {path} is not a file, expected a Python file such as "
+                              "examples/course_style.py")
+    name = f"nncompare_plugin_{file.stem}"
+    spec = importlib.util.spec_from_file_location(name, file)
+    if spec is None or spec.loader is None:
+        raise InvalidArgument(f"{ARG}: {path} cannot be imported as a Python file")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module                     # dataclasses and pickling look it up
+    try:
+        spec.loader.exec_module(module)
+    except Exception as exc:  # any error while importing the user's code
+        del sys.modules[name]
+        raise InvalidArgument(f"{ARG}: cannot import {path}: {type(exc).__name__}: {exc}") from None
+    return module
 
 
 def build(target: str, spec: ModelSpec, seed: int, dtype: str = "float64",
