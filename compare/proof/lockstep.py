@@ -104,6 +104,7 @@ class Lockstep:
         self.kinked = any(g in KINKED for g in reference.spec.activations)   # ReLU or Leaky ReLU
         self.before: dict[str, np.ndarray] = {}       # scratch's parameters before the step
         self.kinks: list[str] = []                    # steps not judged, and why
+        self.overflow = ""                            # what NumPy raised, when it did
         self.Xt = adapter.batch_to_torch(X, reference.device, reference.dtype)          # [m, n0]
         self.yt = adapter.targets_to_torch(Y, reference.spec.output, reference.device, reference.dtype)
         self.trainer = Trainer(reference, lr)
@@ -152,7 +153,8 @@ class Lockstep:
                 return math.nan
             self.grads = self.model.backward(AL, Yb, caches)
             self.model.update(self.grads, self.lr)
-        except FloatingPointError:                # np.errstate(..., "raise") of the caller
+        except FloatingPointError as exc:         # np.errstate(..., "raise") of the caller
+            self.overflow = f"a value of the forward or backward pass ({exc})"
             return math.nan
         except Exception as exc:                  # the scratch model's own code failed
             self.out.result.error = f"at step {t}, {raised(exc)}"
@@ -172,7 +174,7 @@ class Lockstep:
         blew_up = (not math.isfinite(now) or now > 100 * max(self.start_scale, 1.0)
                    or (len(costs) > 2 and math.isfinite(costs[-2]) and costs[-2] > 2 * costs[0]))
         if blew_up:
-            return diverged("scratch", t, "the cost", self.lr)
+            return diverged("scratch", t, self.overflow or "the cost", self.lr)
         what, advice = saturation(self.model, Xb, Yb)
         return TrainingDiverged("scratch", t, what, self.lr, advice)
 
