@@ -113,7 +113,7 @@ def prepare(model: object, data: Data, lr: float, iterations: int, batch_size: i
             seed: int, device: object, activation: object, output: object, alpha: float,
             fd_max_entries: int) -> Setup:
     """Check every argument once and build both sides (InvalidArgument naming the bad one)."""
-    side = ScratchSide(model)
+    wrapped = ScratchSide(model)                  # the model under test, through the protocol
     spec, note = spec_of(model, activation, output, alpha)
     X, Y, X_test, Y_test = split_of(data)
     check_real("alpha", alpha, 0.0, 1.0)
@@ -130,7 +130,7 @@ def prepare(model: object, data: Data, lr: float, iterations: int, batch_size: i
     seed = check_seed(seed)
     reference = Net(spec, seed=seed, device=torch_device, dtype=resolve_dtype(dtype_name, torch_device))
     description = describe(spec, dtype_name, torch_device, own_spec=hasattr(model, "spec"))
-    return Setup(side, spec, reference, X, Y, X_test, Y_test, lr, iterations, batch_size, seed,
+    return Setup(wrapped, spec, reference, X, Y, X_test, Y_test, lr, iterations, batch_size, seed,
                  check_int("fd_max_entries", fd_max_entries, 1), tolerance(dtype_name, torch_device.type),
                  description + (f" ({note})" if note else ""))
 
@@ -289,17 +289,17 @@ def random_samples(m: int, seed: int) -> np.ndarray:
 
 
 @contextlib.contextmanager
-def parameters_at(side: ScratchSide, reference: Net, values: dict[str, np.ndarray]):
+def parameters_at(model: ScratchSide, reference: Net, values: dict[str, np.ndarray]):
     """Set both sides to `values` (copied, in place) for the block, then restore each side's own."""
-    saved = {name: p.copy() for name, p in side.params.items()}
+    saved = {name: p.copy() for name, p in model.params.items()}
     saved_torch = adapter.params_from_torch(reference)
     try:
-        for name, p in side.params.items():
+        for name, p in model.params.items():
             p[...] = values[name]
-        adapter.copy_params_to_torch(side.params, reference)
+        adapter.copy_params_to_torch(model.params, reference)
         yield
     finally:
-        for name, p in side.params.items():
+        for name, p in model.params.items():
             p[...] = saved[name]
         adapter.copy_params_to_torch(saved_torch, reference)
 
@@ -311,24 +311,24 @@ def describe(spec: ModelSpec, dtype: str, device: torch.device, own_spec: bool =
     return f"{list(spec.layer_dims)} {hidden}, {spec.output} output{init}, {dtype} on {device}"
 
 
-def final_scores(side: ScratchSide, spec: ModelSpec, reference: Net, X: np.ndarray,
+def final_scores(model: ScratchSide, spec: ModelSpec, reference: Net, X: np.ndarray,
                  Y: np.ndarray, X_test: np.ndarray | None, Y_test: np.ndarray | None) -> dict[str, dict]:
     """Cost J of the final parameters on the whole training split, and train/test accuracy,
     of each side, each computed by its own code."""
     def scratch_predict(Xs: np.ndarray) -> np.ndarray:
-        return labels_from_output(side.forward(Xs)[0], spec.output)
+        return labels_from_output(model.forward(Xs)[0], spec.output)
 
     def torch_predict(Xs: np.ndarray) -> np.ndarray:
         Xt = adapter.batch_to_torch(Xs, reference.device, reference.dtype)
         return adapter.labels_to_scratch(reference.predict(Xt))
 
-    AL, caches = side.forward(X)
+    AL, caches = model.forward(X)
     Xt = adapter.batch_to_torch(X, reference.device, reference.dtype)
     yt = adapter.targets_to_torch(Y, spec.output, reference.device, reference.dtype)
     with torch.no_grad():
-        cost = {"scratch": float(side.cost(AL, Y, caches)),
+        cost = {"scratch": float(model.cost(AL, Y, caches)),
                 "torch": reference.loss(reference(Xt), yt).item()}
-    params = {"scratch": side.params, "torch": adapter.params_from_torch(reference)}
+    params = {"scratch": model.params, "torch": adapter.params_from_torch(reference)}
     return {
         side_name: {
             "cost": cost[side_name],

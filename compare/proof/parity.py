@@ -40,16 +40,16 @@ def backward_order(L: int) -> list[str]:
     return names
 
 
-def scratch_pass(side: ScratchSide, X: np.ndarray, Y: np.ndarray) -> tuple[dict, dict]:
+def scratch_pass(model: ScratchSide, X: np.ndarray, Y: np.ndarray) -> tuple[dict, dict]:
     """Forward values {Z1, A1, ..., cost} and backward values {dZL, dWL, ...} of the scratch side."""
-    AL, caches = side.forward(X)
+    AL, caches = model.forward(X)
     forward = {name: np.array(v) for name, v in layer_values(caches).items()}  # copies: backward
-    forward[f"A{len(side.params) // 2}"] = np.array(AL)                        # may write in them
-    forward["cost"] = np.float64(side.cost(AL, Y, caches))
-    return forward, side.backward(AL, Y, caches, intermediates=True)
+    forward[f"A{len(model.params) // 2}"] = np.array(AL)                       # may write in them
+    forward["cost"] = np.float64(model.cost(AL, Y, caches))
+    return forward, model.backward(AL, Y, caches, intermediates=True)
 
 
-def torch_pass(model: Net, Xt: torch.Tensor, yt: torch.Tensor) -> tuple[dict, dict]:
+def torch_pass(reference: Net, Xt: torch.Tensor, yt: torch.Tensor) -> tuple[dict, dict]:
     """The same values from the torch model, through forward hooks and retain_grad, in scratch layout."""
     outputs: dict[str, torch.Tensor] = {}
 
@@ -59,21 +59,21 @@ def torch_pass(model: Net, Xt: torch.Tensor, yt: torch.Tensor) -> tuple[dict, di
             outputs[name] = output
         return hook
 
-    handles = [m.register_forward_hook(keep(name)) for name, m in adapter.modules_in_order(model)]
+    handles = [m.register_forward_hook(keep(name)) for name, m in adapter.modules_in_order(reference)]
     try:
-        model.zero_grad(set_to_none=True)
-        logits = model(Xt)                                    # [m, n_L]
-        loss = model.loss(logits, yt)
+        reference.zero_grad(set_to_none=True)
+        logits = reference(Xt)                                # [m, n_L]
+        loss = reference.loss(logits, yt)
         loss.backward()
     finally:
         for handle in handles:
             handle.remove()
     m = Xt.shape[0]
-    L = model.spec.L
+    L = reference.spec.L
     forward = {name: adapter.batch_to_scratch(t) for name, t in outputs.items()}
-    forward[f"A{L}"] = adapter.batch_to_scratch(model.output_activation(logits))
+    forward[f"A{L}"] = adapter.batch_to_scratch(reference.output_activation(logits))
     forward["cost"] = np.float64(loss.item())
-    backward = adapter.grads_from_torch(model)
+    backward = adapter.grads_from_torch(reference)
     for name, t in outputs.items():
         if t.grad is not None:                                # dZ[l], dA[l] for l < L
             backward["d" + name] = adapter.delta_to_scratch(t.grad, m)
@@ -93,22 +93,22 @@ def compare_in_order(check: str, names: list[str], ours: dict, theirs: dict, tol
     return result
 
 
-def parity(side: ScratchSide, model: Net, X: np.ndarray, Y: np.ndarray, forward_tol: float,
+def parity(model: ScratchSide, reference: Net, X: np.ndarray, Y: np.ndarray, forward_tol: float,
            gradient_tol: float, where: str = "") -> tuple[CheckResult, CheckResult]:
     """Checks 1 and 2 from the current parameters of both sides (which the caller made equal);
     `where` names that point in the report ('at random parameters')."""
-    Xt = adapter.batch_to_torch(X, model.device, model.dtype)
-    yt = adapter.targets_to_torch(Y, model.spec.output, model.device, model.dtype)
-    s_fwd, s_bwd = scratch_pass(side, X, Y)
-    t_fwd, t_bwd = torch_pass(model, Xt, yt)
-    scales = magnitudes(model.spec, adapter.params_from_torch(model), X, Y, t_fwd, t_bwd)
-    L = model.spec.L
+    Xt = adapter.batch_to_torch(X, reference.device, reference.dtype)
+    yt = adapter.targets_to_torch(Y, reference.spec.output, reference.device, reference.dtype)
+    s_fwd, s_bwd = scratch_pass(model, X, Y)
+    t_fwd, t_bwd = torch_pass(reference, Xt, yt)
+    scales = magnitudes(reference.spec, adapter.params_from_torch(reference), X, Y, t_fwd, t_bwd)
+    L = reference.spec.L
     layer_names = set(forward_order(L)) - {f"A{L}", "cost"}
     forward = compare_in_order("forward", forward_order(L), s_fwd, t_fwd, forward_tol, scales,
                                layer_names, where)
     if len(forward.comparisons) < len(forward_order(L)):
         forward.detail = "the caches hold no Z/A: compared A[L] and the cost only"
-    names, kink = backward_order(L), rounded_kink(model.spec, s_fwd, t_fwd, scales, forward_tol)
+    names, kink = backward_order(L), rounded_kink(reference.spec, s_fwd, t_fwd, scales, forward_tol)
     if kink:
         names = names[:names.index(f"dZ{kink[0]}")]
     optional = {n for n in names if n.startswith(("dZ", "dA"))}
@@ -126,15 +126,15 @@ def parity(side: ScratchSide, model: Net, X: np.ndarray, Y: np.ndarray, forward_
     return forward, gradients
 
 
-def kink_between(side: ScratchSide, model: Net, X: np.ndarray, Y: np.ndarray,
+def kink_between(model: ScratchSide, reference: Net, X: np.ndarray, Y: np.ndarray,
                  tol: float) -> tuple[int, str, float] | None:
     """`rounded_kink` of the two sides' passes over (X, Y) from their current parameters."""
-    Xt = adapter.batch_to_torch(X, model.device, model.dtype)
-    yt = adapter.targets_to_torch(Y, model.spec.output, model.device, model.dtype)
-    s_fwd, _ = scratch_pass(side, X, Y)
-    t_fwd, t_bwd = torch_pass(model, Xt, yt)
-    scales = magnitudes(model.spec, adapter.params_from_torch(model), X, Y, t_fwd, t_bwd)
-    return rounded_kink(model.spec, s_fwd, t_fwd, scales, tol)
+    Xt = adapter.batch_to_torch(X, reference.device, reference.dtype)
+    yt = adapter.targets_to_torch(Y, reference.spec.output, reference.device, reference.dtype)
+    s_fwd, _ = scratch_pass(model, X, Y)
+    t_fwd, t_bwd = torch_pass(reference, Xt, yt)
+    scales = magnitudes(reference.spec, adapter.params_from_torch(reference), X, Y, t_fwd, t_bwd)
+    return rounded_kink(reference.spec, s_fwd, t_fwd, scales, tol)
 
 
 def rounded_kink(spec: ModelSpec, ours: dict, theirs: dict, scales: dict,

@@ -178,7 +178,7 @@ def _pair(report: ModelReport, key: str, sub: str | None = None, fmt: str = "{:.
     if not report.final:
         return "-"
     values = []
-    for side in ("scratch", "torch"):
+    for side in SIDES:
         v = report.final[side][key] if sub is None else report.final[side][key][sub]
         values.append("-" if v is None else fmt.format(v))
     return " / ".join(values)
