@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 from tests.output.chromium import missing, screenshot  # noqa: E402
 
 EXPERIMENT = "screenshot"
-TAGS = "^loss/train$|^diff/loss_abs$|^grad_norm/W1$"        # DEVELOPERS.md, "The browser test"
+TAGS = "^loss/train$|^check/step_error$|^grad_norm/W1$"        # DEVELOPERS.md, "The browser test"
 RUNS = "^deep/"
 # loss/train and grad_norm/W1: scratch and torch; diff/loss_abs: the diff run; each of the
 # five series is drawn twice (the smoothed line over the faint raw one)

@@ -54,13 +54,17 @@ def build(kind: str, data: datasets.Dataset, layers: list[int] | None = None) ->
 
 
 def logged_run(folder: Path, kind: str, iterations: int, cadence: Cadence, lr: float | None = None,
-               layers: list[int] | None = None, stop_at: int | None = None) -> Logged:
-    """check_model on the flower set with a ModelLogger writing to `folder`, recording every
-    step; `stop_at` raises KeyboardInterrupt in the hook after that step (like Ctrl-C)."""
-    data = datasets.load("flower", seed=1)
-    model = build(kind, data, layers)
-    lr = LR[kind] if lr is None else lr
-    config = {"dataset": "flower", "seed": 1, "dtype": "float64", "device": "cpu"}
+               layers: list[int] | None = None, stop_at: int | None = None,
+               model: object | None = None, dataset: str = "flower") -> Logged:
+    """check_model on `dataset` (flower) with a ModelLogger writing to `folder`, recording every
+    step; `model` (default: `build(kind)`) is trained at `lr` (default: LR[kind]); `stop_at`
+    raises KeyboardInterrupt in the hook after that step (like Ctrl-C)."""
+    data = datasets.load(dataset, seed=1)
+    model = build(kind, data, layers) if model is None else model
+    lr = LR.get(kind, 1.2) if lr is None else lr
+    config = {"dataset": dataset, "m_train": data.X_train.shape[1],
+              "batch_size": data.X_train.shape[1], "seed": 1, "dtype": "float64", "device": "cpu",
+              "requested": {"models": [kind], "lr": None}}
     logger = ModelLogger(folder, kind, data, lr=lr, iterations=iterations, config=config,
                          cadence=cadence)
     logged = Logged(folder, None, logger, data, model, lr, iterations, cadence)  # type: ignore[arg-type]

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from compare.output.tensorboard import server as tb_server
 from compare.output.tensorboard.logger import Cadence
 from tests.output.tb_helpers import f32, get_json, logged_run, logged_steps, post_json, scalars_url, served
 
@@ -48,7 +49,8 @@ def test_the_scratch_and_torch_runs_serve_the_same_scalar_tags(server):
     assert set(tags) == RUNS
     assert set(tags["shallow/scratch"]) == set(tags["shallow/torch"])
     assert {"loss/train", "loss/test", "accuracy/test", "grad_norm/W1"} <= set(tags["shallow/torch"])
-    assert {"diff/loss_abs", "diff/step_error", "diff/param_max_rel/W2"} <= set(tags["shallow/diff"])
+    assert {"check/step_error", "check/drift", "diff_drift/cost", "diff_drift/W2",
+            "diff_grad/b2", "diff_test/loss"} <= set(tags["shallow/diff"])
 
 
 def test_the_served_losses_are_the_harness_costs_of_each_side(server, logged):
@@ -58,9 +60,8 @@ def test_the_served_losses_are_the_harness_costs_of_each_side(server, logged):
         points = get_json(scalars_url(server, f"shallow/{side}", "loss/train"))
         assert [step for _, step, _ in points] == list(range(ITERATIONS))
         assert [value for _, _, value in points] == [f32(c) for c in costs[side]]
-    points = get_json(scalars_url(server, "shallow/diff", "diff/loss_abs"))
-    assert [value for _, _, value in points] == [
-        f32(abs(s - t)) for s, t in zip(costs["scratch"], costs["torch"], strict=True)]
+    points = get_json(scalars_url(server, "shallow/diff", "check/step_error"))
+    assert [value for _, _, value in points] == [f32(e) for e in run.report.trajectory.step_error]
 
 
 def test_the_served_test_accuracy_ends_at_the_reports(server, logged):
@@ -74,7 +75,11 @@ def test_the_served_test_accuracy_ends_at_the_reports(server, logged):
 def test_the_hparams_tab_shows_both_sides_with_the_same_keys_and_their_final_metrics(server, logged):
     _, run = logged
     experiment = post_json(server.url + "data/plugin/hparams/experiment", {"experimentName": ""})
-    assert {"model", "side", "lr", "layers", "dataset"} <= {h["name"] for h in experiment["hparamInfos"]}
+    infos = experiment["hparamInfos"]
+    assert {"model", "side", "lr", "layers", "dataset"} <= {h["name"] for h in infos}
+    # the tab shows five: the first of those marked `differs` (a stable sort), in this order
+    shown = sorted(infos, key=lambda h: not h.get("differs", False))[:5]
+    assert [h["name"] for h in shown] == ["activation", "init", "iterations", "layers", "lr"]
     groups = post_json(server.url + "data/plugin/hparams/session_groups", {
         "experimentName": "", "startIndex": 0, "sliceSize": 100, "colParams": [],
         "allowedStatuses": ["STATUS_UNKNOWN", "STATUS_SUCCESS", "STATUS_FAILURE", "STATUS_RUNNING"]})
@@ -83,6 +88,8 @@ def test_the_hparams_tab_shows_both_sides_with_the_same_keys_and_their_final_met
     for side in ("scratch", "torch"):
         group = sessions[f"shallow/{side}"]
         assert group["hparams"]["side"] == side and group["hparams"]["model"] == "shallow"
+        assert group["hparams"]["iterations"] == str(ITERATIONS) and group["hparams"]["lr"] == 1.2
+        assert "alpha" not in group["hparams"]                          # tanh: no alpha
         metrics = {m["name"]["tag"]: m["value"] for m in group["metricValues"]}
         assert metrics["accuracy/test"] == f32(run.report.final[side]["accuracy"]["test"])
         assert metrics["loss/train"] == f32(run.report.trajectory.costs[side][-1])
@@ -115,9 +122,10 @@ def test_nncompare_tensorboard_prints_the_url_serves_the_run_and_stops_on_ctrl_c
             if not line:
                 break
             lines.append(line)
-            match = re.search(r"TensorBoard on .*: (http://127\.0\.0\.1:\d+/)", line)
-            url = match.group(1) if match else None
+            match = re.search(r"TensorBoard on .*: (http://127\.0\.0\.1:\d+/)(\S*)", line)
+            url, page = (match.group(1), match.group(2)) if match else (None, "")
         assert url, "".join(lines)
+        assert url + page == tb_server.pinned(url)       # loss, accuracy and the check pinned
         deadline = time.monotonic() + 60
         while set(get_json(url + "data/runs")) != {"logistic/scratch", "logistic/torch",
                                                     "logistic/diff"}:

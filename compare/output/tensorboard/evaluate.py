@@ -9,6 +9,7 @@ import torch
 
 from compare import adapter
 from compare.output.tensorboard import images as tb_images
+from compare.output.tensorboard import tags
 from compare.proof.protocol import ScratchSide
 from scratch.datasets import Dataset
 from scratch.errors import InvalidArgument
@@ -45,9 +46,9 @@ class Evaluator:
         side, by that side's code (raises what a scratch model raises)."""
         J, labels = self.test_cost_and_labels(side)
         m, output = self.m_train, self.spec.output
-        return {"accuracy/train": accuracy_of(labels[:, :m], self.Y_train, output),
-                "loss/test": J,
-                "accuracy/test": accuracy_of(labels[:, m:], self.Y_test, output)}, labels[:, m:]
+        return {tags.ACCURACY_TRAIN: accuracy_of(labels[:, :m], self.Y_train, output),
+                tags.LOSS_TEST: J,
+                tags.ACCURACY_TEST: accuracy_of(labels[:, m:], self.Y_test, output)}, labels[:, m:]
 
     def test_cost_and_labels(self, side: str) -> tuple[float, np.ndarray]:
         """(J on the test split, predicted labels [1, m_train + m_test] of both splits), in

@@ -10,13 +10,20 @@ Tags of the scratch and torch runs (`<param>` is W1, b1, ..., WL, bL):
     accuracy/test                                          them with its own code
     weights/<param>, grads/<param>                        histograms (compact: `Cadence.bins`)
     decision_boundary                                     image, 2-D datasets only
-    config (text), hparams; the torch run also holds the model's graph
-Tags of the diff run:
-    diff/loss_abs = |J_scratch - J_torch|, diff/step_error (what the trajectory check judges),
-    diff/param_max_rel/<param>, diff/loss_rel (the harness's free-running drift),
-    diff/grad_max_rel/<param> = max|dW_s - dW_t| / max|dW_t|,
-    diff/loss_test_abs, diff/pred_mismatch_test (share of test samples labelled differently);
-    parity (text: the report's diagnosis and table), and the custom-scalars layout.
+    hparams; the torch run also holds the model's graph
+Tags of the diff run, every one measured as the harness measures what it judges (a
+difference against the scale of the quantity, `compare.proof.lockstep`), so no chart
+shows a number the verdict contradicts:
+    check/step_error        the record's step error: what the trajectory check judges
+    check/drift             the largest free-running drift of J and the parameters
+    diff_drift/cost, diff_drift/<param>   the record's drift of each (J against the cost's
+                            scale, a parameter against its layer's size, at least lr)
+    diff_grad/<param>       lr max|dW_s - dW_t| against the same layer size: the error the
+                            gradients' difference puts into one update
+    diff_test/loss          the test loss's difference against the cost's scale
+    diff_test/pred_mismatch the share of test samples the sides label differently
+    texts parity (the report's diagnosis and table) and settings (a table), the
+    custom-scalars layout. `compare.output.tensorboard.tags` says why the names sort so.
 
 Steps: step s is the state after s updates. J, the gradients and the update ratio
 (lr |dW| / |W|) of step t are those of state t, the one the update starts from,
@@ -40,8 +47,9 @@ from torch.utils.tensorboard import SummaryWriter
 from compare import adapter
 from compare.output import report
 from compare.output.tensorboard import meta as tb_meta
+from compare.output.tensorboard import tags
 from compare.output.tensorboard.evaluate import Evaluator
-from compare.proof.lockstep import StepRecord
+from compare.proof.lockstep import StepRecord, layer_scales
 from compare.proof.metric import relative_error
 from compare.proof.protocol import ScratchSide, raised
 from compare.proof.result import SIDES, ModelReport
@@ -113,7 +121,8 @@ class ModelLogger:
         name: the model's name (an hparam).
         data: the dataset (scratch layout); test metrics use its test split.
         lr, iterations: of the lockstep training (lr gives the update size lr |dW|).
-        config: the run's settings, written as text and, with the architecture, as hparams.
+        config: the run's settings, written (with the architecture) as a text table and
+            as hparams.
         cadence: how often to write scalars, histograms and images.
         start_step: steps already taken by the run being resumed: its runs go on from that
             step (events a stopped run wrote at or after it are purged, so no step appears
@@ -134,6 +143,7 @@ class ModelLogger:
         self.seconds = 0.0
         self.last_step = self.first - 1          # the last training step seen
         self.statuses: list[str] = []
+        self.test_scale: float | None = None     # the cost's scale on the test split
         c, T = self.cadence, self.end
         self.busy = {t for t in range(self.first, T)
                      if due(t, c.scalars, T - 1) or due(t, c.histograms, T - 1)
@@ -194,8 +204,8 @@ class ModelLogger:
         """The parity report (diagnosis and table) as text in the diff run."""
         with self._hook():
             verdict = "PASS" if result.passed else "FAIL"
-            self.writers["diff"].add_text(
-                "parity", f"**{verdict}**: {result.diagnosis}\n\n" + tb_meta.markdown(report.table([result])))
+            table = tb_meta.markdown(report.table([result]))
+            self.writers["diff"].add_text(tags.REPORT, f"**{verdict}**: {result.diagnosis}\n\n{table}")
             if result.error:
                 self._status(result.error)
             for writer in self.writers.values():
@@ -234,21 +244,38 @@ class ModelLogger:
     def _step_scalars(self, r: StepRecord) -> None:
         t = r.step
         for s in SIDES:
-            values = {"loss/train": r.cost[s]}
+            values = {tags.LOSS_TRAIN: r.cost[s]}
             for dname, g in r.grads[s].items():
                 name, g_norm = dname[1:], frobenius(g)
                 values[f"grad_norm/{name}"] = g_norm
                 if self.norms[s][name] > 0:     # the weights the update starts from
                     values[f"update_ratio/{name}"] = self.lr * g_norm / self.norms[s][name]
             self._scalars(s, values, t)
-        diff = {"diff/loss_abs": abs(r.cost["scratch"] - r.cost["torch"]),
-                "diff/loss_rel": r.drift["cost"], "diff/step_error": r.step_error}
+        self._scalars("diff", self._differences(r), t)
+
+    def _differences(self, r: StepRecord) -> dict[str, float]:
+        """Step t's differences, in the units of the trajectory check: the record's step error
+        and drift as they are, and the gradients' difference as that of the update lr dW,
+        against the layer scales the drift is measured with (`lockstep.layer_scales` of
+        torch's parameters after the step, at least lr)."""
+        values = {tags.STEP_ERROR: r.step_error, tags.DRIFT: max(r.drift.values())}
+        values.update({tags.drift(name): err for name, err in r.drift.items()})
+        scales = layer_scales(r.params["torch"], self.lr)
         for name in self.side.params:
-            diff[f"diff/param_max_rel/{name}"] = r.drift[name]
             g_s, g_t = r.grads["scratch"].get("d" + name), r.grads["torch"].get("d" + name)
             if g_s is not None and g_t is not None:
-                diff[f"diff/grad_max_rel/{name}"] = relative_error(g_s, g_t)[0]
-        self._scalars("diff", diff, t)
+                values[tags.grad_diff(name)] = relative_error(self.lr * g_s, self.lr * g_t,
+                                                              scales[name])[0]
+        return values
+
+    def _test_differences(self, m_s: dict[str, float], m_t: dict[str, float]) -> dict[str, float]:
+        """The test losses' difference against the cost's scale, as the trajectory check
+        measures J's: max(|J_torch|, |J_torch of the first state logged|, 1)."""
+        J_s, J_t = m_s[tags.LOSS_TEST], m_t[tags.LOSS_TEST]
+        if self.test_scale is None and math.isfinite(J_t):
+            self.test_scale = max(abs(J_t), 1.0)
+        scale = max(abs(J_t), self.test_scale or 1.0)      # (a NaN or inf J gives inf anyway)
+        return {tags.TEST_LOSS: relative_error(np.float64(J_s), np.float64(J_t), scale)[0]}
 
     def _state(self, s: int, params: dict[str, dict[str, np.ndarray]]) -> None:
         """State s (after s updates): norms, train/test metrics, histograms, images."""
@@ -260,9 +287,8 @@ class ModelLogger:
                 self._scalars(side, {**values, **found[side][0]}, s)
             if found["scratch"][0] and found["torch"][0]:
                 (m_s, lab_s), (m_t, lab_t) = found["scratch"], found["torch"]
-                self._scalars("diff", {
-                    "diff/loss_test_abs": abs(m_s["loss/test"] - m_t["loss/test"]),
-                    "diff/pred_mismatch_test": float(np.mean(lab_s != lab_t))}, s)
+                self._scalars("diff", {**self._test_differences(m_s, m_t),
+                                       tags.TEST_MISMATCH: float(np.mean(lab_s != lab_t))}, s)
         if due(s, self.cadence.histograms, last):
             for side in SIDES:
                 self._histograms(side, "weights", params[side], s)
@@ -294,5 +320,5 @@ class ModelLogger:
             return
         self.statuses.append(text)
         for writer in self.writers.values():
-            writer.add_text("status", text)
+            writer.add_text(tags.STATUS, text)
             writer.flush()

@@ -4,13 +4,16 @@
     print(server.url)                                 # http://127.0.0.1:40123/
     server.stop()
 
-`nncompare --tensorboard` calls `serve`, which prints the URL and waits for Ctrl-C.
+`nncompare --tensorboard` calls `serve`, which prints the URL and waits for Ctrl-C; the URL
+opens the Time Series page with the loss, accuracy, step error and drift charts pinned
+above every group (`pinned`).
 The server runs TensorBoard's Python loader (`--load_fast=false`), so it is one
 process with no data-server child left behind when it stops.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -18,8 +21,11 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from compare.output.tensorboard import tags
 
 URL = re.compile(r"(http://[^\s/]+:\d+/)")
 
@@ -93,7 +99,7 @@ def serve(logdir: str | os.PathLike) -> None:
     """Start TensorBoard on `logdir`, print its URL, and wait until Ctrl-C, then stop it."""
     server = start(logdir, port=6006 if port_free(6006) else 0)
     try:
-        print(f"TensorBoard on {logdir}: {server.url}  (Ctrl-C to stop)", flush=True)
+        print(f"TensorBoard on {logdir}: {pinned(server.url)}  (Ctrl-C to stop)", flush=True)
         server.process.wait()
     except KeyboardInterrupt:
         pass
@@ -105,3 +111,10 @@ def port_free(port: int, host: str = "127.0.0.1") -> bool:
     """Whether nothing listens on host:port (TensorBoard's usual 6006 is preferred)."""
     with socket.socket() as s:
         return s.connect_ex((host, port)) != 0
+
+
+def pinned(url: str, cards: tuple[str, ...] = tags.PINNED) -> str:
+    """The Time Series page of the TensorBoard at `url` with the scalar charts `cards` pinned,
+    in that order, above the tag groups (which TensorBoard orders by name, opening two)."""
+    value = json.dumps([{"plugin": "scalars", "tag": tag} for tag in cards], separators=(",", ":"))
+    return f"{url}?{urllib.parse.urlencode({'pinnedCards': value})}#timeseries"
