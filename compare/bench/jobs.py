@@ -43,6 +43,12 @@ def parity_cases() -> list[dict]:
     return cases
 
 
+def parity_sample_size(every: int = 1) -> tuple[int, int]:
+    """(cases run, cases in the suite) when every `every`-th case is run."""
+    cases = parity_cases()
+    return len(cases[::every]), len(cases)
+
+
 def parity_suite(iterations: int = PARITY_ITERATIONS, every: int = 1) -> dict:
     """Run the suite (every `every`-th case, for a quick run) and time it as a whole.
 

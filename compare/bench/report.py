@@ -12,6 +12,7 @@ import numpy as np
 import torch
 from threadpoolctl import threadpool_info
 
+from compare import table
 from compare.bench import targets as bench_targets
 
 
@@ -85,7 +86,7 @@ def _ratio(r: dict) -> str:
 def _value(t: dict) -> str:
     v = t["value"]
     if v is None:
-        return "not measured"
+        return t.get("note", "not measured")
     if "fraction" in t["target"]:
         return f"{v:.0%}"
     return f"{v:.1f} s" if "seconds" in t["target"] else f"{v:.2f}"
@@ -96,14 +97,27 @@ def _bound(t: dict) -> str:
     return f"{t['op']} {b}"
 
 
+QUICK_NOTE = "quick: timings not judged"
+QUICK_WHY = ("(`--quick` is a smoke test: its repetitions and sizes cannot support a verdict; "
+             "the values are shown, the targets are not checked)")
+
+
 def target_lines(result: dict) -> list[str]:
-    lines = ["| target | config | dtype | threads | measured | bound | met |",
-             "|---|---|---|---|---|---|---|"]
-    for t in result["targets"]:
-        met = {True: "yes", False: "**no**", None: "-"}[t["met"]]
-        lines.append(f"| {t['target']} | {t['config']} | {t['dtype']} | {t['threads'] or '-'} | "
-                     f"{_value(t)} | {_bound(t)} | {met} |")
-    return lines
+    rows = [[t["target"], t["config"], t["dtype"], t["threads"] or "-", _value(t), _bound(t),
+             {True: "yes", False: "**no**", None: "-"}[t["met"]]] for t in result["targets"]]
+    lines = table.markdown(["target", "config", "dtype", "threads", "measured", "bound", "met"],
+                           rows).split("\n")
+    return [f"{QUICK_NOTE} {QUICK_WHY}.", "", *lines] if result["quick"] else lines
+
+
+def _step_row(c: dict, d: dict, cuda: bool) -> list[str]:
+    t, frac = d["times"], d["fraction_of_peak"]
+    row = [f"{c['name']} {list(c['layer_dims'])} m={c['m']}", _ms(t["scratch"]),
+           _ms(t["torch_ref"]), _ms(t["bare"]), _ms(t["matmul"])]
+    row += [_ms(t.get("torch_ref_cuda"))] if cuda else []
+    return row + [_ratio(d["ratios"]["scratch/torch_ref"]), _ratio(d["ratios"]["torch_ref/bare"]),
+                  f"{c['flops']['total'] / 1e9:.3g}", f"{d['peak_gflops']:.3g}",
+                  f"{frac['scratch']:.1%}", f"{frac['torch_ref']:.1%}"]
 
 
 def step_lines(result: dict, configs: list[dict], dtype: str) -> list[str]:
@@ -112,21 +126,8 @@ def step_lines(result: dict, configs: list[dict], dtype: str) -> list[str]:
     head += ["torch_ref cuda ms"] if cuda else []
     head += ["scratch/torch_ref", "torch_ref/bare", "GFLOP", "peak GFLOP/s", "scratch % peak",
              "torch_ref % peak"]
-    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for c in configs:
-        d = c["dtypes"].get(dtype)
-        if d is None:
-            continue
-        t = d["times"]
-        row = [f"{c['name']} {list(c['layer_dims'])} m={c['m']}", _ms(t["scratch"]),
-               _ms(t["torch_ref"]), _ms(t["bare"]), _ms(t["matmul"])]
-        row += [_ms(t.get("torch_ref_cuda"))] if cuda else []
-        frac = d["fraction_of_peak"]
-        row += [_ratio(d["ratios"]["scratch/torch_ref"]), _ratio(d["ratios"]["torch_ref/bare"]),
-                f"{c['flops']['total'] / 1e9:.3g}", f"{d['peak_gflops']:.3g}",
-                f"{frac['scratch']:.1%}", f"{frac['torch_ref']:.1%}"]
-        lines.append("| " + " | ".join(row) + " |")
-    return lines
+    rows = [_step_row(c, c["dtypes"][dtype], cuda) for c in configs if dtype in c["dtypes"]]
+    return table.markdown(head, rows).split("\n")
 
 
 def _mib(n: int) -> str:
@@ -137,16 +138,14 @@ def memory_lines(result: dict) -> list[str]:
     mem = result.get("memory")
     if not mem:
         return ["Not measured (the large config was not run)."]
-    lines = [f"One `scratch.train.step` on `large` (m = {mem['m']}), measured with tracemalloc.",
-             "", "| dtype | peak | minimum | peak / minimum | params | grads | caches Z, A | "
-             "floor with A only |", "|---|---|---|---|---|---|---|---|"]
-    for dtype in ("float32", "float64"):
-        m = mem.get(dtype)
-        if m:
-            lines.append(f"| {dtype} | {_mib(m['peak_bytes'])} | {_mib(m['minimum_bytes'])} | "
-                         f"{m['ratio']:.2f} | {_mib(m['params_bytes'])} | {_mib(m['grads_bytes'])} | "
-                         f"{_mib(m['caches_bytes'])} | {_mib(m['floor_A_only_bytes'])} |")
-    return lines
+    rows = [[dtype, _mib(m["peak_bytes"]), _mib(m["minimum_bytes"]), f"{m['ratio']:.2f}",
+             _mib(m["params_bytes"]), _mib(m["grads_bytes"]), _mib(m["caches_bytes"]),
+             _mib(m["floor_A_only_bytes"])]
+            for dtype in ("float32", "float64") if (m := mem.get(dtype))]
+    head = ["dtype", "peak", "minimum", "peak / minimum", "params", "grads", "caches Z, A",
+            "floor with A only"]
+    return [f"One `scratch.train.step` on `large` (m = {mem['m']}), measured with tracemalloc.",
+            "", *table.markdown(head, rows).split("\n")]
 
 
 def jobs_lines(result: dict) -> list[str]:
@@ -155,11 +154,13 @@ def jobs_lines(result: dict) -> list[str]:
     if suite:
         failed = ", ".join(f"{f['model']}/{f['output']}/{f['init']}/{f['activation']}"
                            for f in suite["failed"]) or "none"
+        sample = "" if suite["cases"] == suite["of_cases"] else \
+            " A sample of the suite: its time is not judged against the target."
         lines += ["### float64 parity suite", "",
                   f"{suite['cases']} of {suite['of_cases']} cases (model x output x init x hidden "
                   f"activation) through `check_model`, {suite['iterations']} lockstep steps each, "
                   f"on {suite['dataset']}: **{suite['wall_s']:.1f} s** wall; "
-                  f"{suite['passed']} passed; failed: {failed}.", ""]
+                  f"{suite['passed']} passed; failed: {failed}." + sample, ""]
     tb = result.get("tensorboard")
     if tb:
         lines += ["### TensorBoard logging on the main job", ""]
@@ -214,9 +215,7 @@ METHOD = """\
 """
 
 
-def markdown(result: dict, json_path: Path) -> str:
-    """docs/BENCHMARKS.md: generated, every number from `result`."""
-    s = result["settings"]
+def _head_lines(result: dict, json_path: Path) -> list[str]:
     quick = " **(--quick: a smoke test, the numbers mean little)**" if result["quick"] else ""
     lines = ["# Benchmarks", "",
              f"Generated by `nncompare bench{' --quick' if result['quick'] else ''}` on "
@@ -230,43 +229,62 @@ def markdown(result: dict, json_path: Path) -> str:
                   "or more (on a shared machine, each parallel op waits for a core that other "
                   "work holds):", "",
                   *(f"- {line}" for line in slow), ""]
+    return lines
+
+
+def _step_sections(result: dict) -> list[str]:
     passes = [("", result["configs"], result["threads"])]
     if "single_thread" in result:
         one = result["single_thread"]
         passes.append((", one thread", one["configs"], one["threads"]))
+    lines = []
     for label, configs, used in passes:
         for dtype in ("float32", "float64"):
             if any(dtype in c["dtypes"] for c in configs):
                 lines += [f"## One training step, {dtype}{label}", "",
                           f"torch: {used['torch']} intra-op threads; NumPy BLAS: {used['blas']} "
                           "threads.", "", *step_lines(result, configs, dtype), ""]
+    return lines
+
+
+def _allocator_section(result: dict) -> list[str]:
     check = result.get("allocator_check")
-    if check and check["available"]:
-        r, f = check["ratios"], check["page_faults_per_call"]
-        env = " ".join(f"`{k}={v}`" for k, v in check["env"].items())
-        lines += ["## large, float64, one thread, glibc keeping freed blocks", "",
-                  f"The same step timed in a fresh process run with {env}, so that freed blocks "
-                  "stay in the heap instead of going back to the kernel: scratch/torch_ref "
-                  f"{r['scratch/torch_ref']:.2f}, scratch/matmul {r['scratch/matmul']:.2f} "
-                  f"({check['fraction_of_peak']:.0%} of the peak), torch_ref/bare "
-                  f"{r['torch_ref/bare']:.2f}; page faults a step: scratch "
-                  f"{f['scratch']:.0f}, torch_ref {f['torch_ref']:.0f}.", ""]
-    lines += ["## Memory", "", *memory_lines(result), "", "## Whole jobs", "",
-              *jobs_lines(result)]
+    if not (check and check["available"]):
+        return []
+    r, f = check["ratios"], check["page_faults_per_call"]
+    env = " ".join(f"`{k}={v}`" for k, v in check["env"].items())
+    return ["## large, float64, one thread, glibc keeping freed blocks", "",
+            f"The same step timed in a fresh process run with {env}, so that freed blocks "
+            "stay in the heap instead of going back to the kernel: scratch/torch_ref "
+            f"{r['scratch/torch_ref']:.2f}, scratch/matmul {r['scratch/matmul']:.2f} "
+            f"({check['fraction_of_peak']:.0%} of the peak), torch_ref/bare "
+            f"{r['torch_ref/bare']:.2f}; page faults a step: scratch "
+            f"{f['scratch']:.0f}, torch_ref {f['torch_ref']:.0f}.", ""]
+
+
+def _tail_lines(result: dict) -> list[str]:
+    s = result["settings"]
+    lines = ["## Memory", "", *memory_lines(result), "", "## Whole jobs", "", *jobs_lines(result)]
     missed = bench_targets.misses(result)
     if missed:
         lines += ["## Missed targets: what this run's numbers say", "",
                   *(f"- {line}" for line in missed), ""]
-    lines += ["## How it is measured", "",
-              METHOD.format(lr=result["lr"], rounds=s["rounds"], budget=s["budget_s"],
-                            warmup=s["warmup"], limit=s["limit_s"],
-                            min_rounds=s["min_rounds"])]
-    return "\n".join(lines)
+    return lines + ["## How it is measured", "",
+                    METHOD.format(lr=result["lr"], rounds=s["rounds"], budget=s["budget_s"],
+                                  warmup=s["warmup"], limit=s["limit_s"],
+                                  min_rounds=s["min_rounds"])]
+
+
+def markdown(result: dict, json_path: Path) -> str:
+    """docs/BENCHMARKS.md: generated, every number from `result`."""
+    return "\n".join([*_head_lines(result, json_path), *_step_sections(result),
+                      *_allocator_section(result), *_tail_lines(result)])
 
 
 def summary(result: dict) -> str:
-    """The targets, one line each, for the terminal."""
-    lines = []
+    """The targets, one line each, for the terminal (a quick run's not judged)."""
+    lines = [f"{QUICK_NOTE}: the values of a smoke test, not checked against the targets"
+             ] if result["quick"] else []
     for t in result["targets"]:
         met = {True: "met", False: "MISSED", None: "-"}[t["met"]]
         threads = {"as set": "threads as set", "1": "one thread"}.get(t["threads"], "")

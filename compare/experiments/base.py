@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from compare.output import table
+from compare import table
 from compare.proof.lockstep import Trajectory
 from compare.proof.result import SIDES, ModelReport
 from scratch.spec import check_seed

@@ -16,10 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from compare.experiments.base import SIDES, Experiment, Result, Settings, Table, finals, pair
-from compare.experiments.probes import Probe, checkpoints, scratch_layers, torch_layers
+from compare.experiments.probes import Probe, checkpoints, torch_layers
 from compare.experiments.session import Session
 from compare.proof.lockstep import StepRecord
-from compare.proof.protocol import ScratchSide
+from compare.proof.protocol import ScratchSide, layer_values
 from scratch import datasets
 from scratch.deep import DeepNet
 from torch_ref.models import Net
@@ -43,7 +43,8 @@ QUICK = Config(iterations=20, runs=(("relu", 6.0), ("leaky_relu", 6.0)))
 
 class DeadUnits(Probe):
     """Per side: the fraction of hidden units with Z <= 0 on every sample at `states`, and the
-    largest gradient entry (dW row or db) of such a unit in the step taken from that state."""
+    largest gradient entry (dW row or db) of such a unit in the step taken from that state
+    (the largest over the off units, and the smallest unit's largest entry)."""
 
     def __init__(self, X: np.ndarray, states: list[int], every: int = 0) -> None:
         self.X = X                                                   # [n0, m]
@@ -51,6 +52,7 @@ class DeadUnits(Probe):
         self.every = every                                           # also every this many (logs)
         self.fraction: dict[str, dict[int, float]] = {side: {} for side in SIDES}
         self.off_grad = {side: 0.0 for side in SIDES}                # max |grad| of an off unit
+        self.off_grad_min = {side: float("inf") for side in SIDES}   # ... of the least-moved one
         self.off_seen = 0                                            # off units whose grad was read
         self._masks: dict[str, list[np.ndarray]] = {}
         self._masks_at: int | None = None
@@ -60,14 +62,16 @@ class DeadUnits(Probe):
         self._measure(0)
 
     def step(self, record: StepRecord) -> None:
-        if record.step == self._masks_at:             # grads of step t are taken at state t
+        # grads of step t are taken at state t; read at the reported states only, so that
+        # the numbers do not depend on the extra states measured for the logs
+        if record.step == self._masks_at and record.step in self.states:
             self._read_grads(record.grads)
         s = record.step + 1
         if s in self.states or (self.writers is not None and self.every and s % self.every == 0):
             self._measure(s)
 
     def _measure(self, state: int) -> None:
-        values = {"scratch": scratch_layers(self.side, self.X),
+        values = {"scratch": layer_values(self.side.forward(self.X)[1]),
                   "torch": torch_layers(self.reference, self.X)}
         L = len(self.side.params) // 2
         for s in SIDES:
@@ -83,7 +87,9 @@ class DeadUnits(Probe):
             for l, off in enumerate(self._masks[s], start=1):
                 if off.any():
                     rows = np.hstack([grads[s][f"dW{l}"][off], grads[s][f"db{l}"][off]])
-                    self.off_grad[s] = max(self.off_grad[s], float(np.max(np.abs(rows))))
+                    per_unit = np.max(np.abs(rows), axis=1)          # [off units]
+                    self.off_grad[s] = max(self.off_grad[s], float(np.max(per_unit)))
+                    self.off_grad_min[s] = min(self.off_grad_min[s], float(np.min(per_unit)))
                     if s == "scratch":
                         self.off_seen += int(off.sum())
 
@@ -104,7 +110,8 @@ def run(settings: Settings) -> Result:
                                    iterations=cfg.iterations, probes=[probe])
             final = finals(report)
             facts[(g, lr)] = {"fraction": probe.fraction, "off_grad": probe.off_grad,
-                              "off_seen": probe.off_seen, **final}
+                              "off_grad_min": probe.off_grad_min, "off_seen": probe.off_seen,
+                              **final}
             shares = [{s: probe.fraction[s][t] for s in SIDES} for t in states]
             off_grad = pair(probe.off_grad, ".1e") if probe.off_seen else "- (no unit was off)"
             table.add(g, f"{lr:g}", *(pair(f, ".2f") for f in shares), off_grad,
@@ -117,24 +124,39 @@ def run(settings: Settings) -> Result:
                   logs=session.folder)
 
 
+def _relu_text(facts: dict) -> str:
+    """The ReLU runs' off units: exactly zero gradient (stated only if it was)."""
+    seen = [f for (g, _), f in facts.items() if g == "relu" and f["off_seen"]]
+    if not seen:
+        return ""
+    top = max(max(f["off_grad"].values()) for f in seen)
+    if top == 0.0:
+        return ("At every reported step, each ReLU unit that was off on every sample got a "
+                "gradient of exactly 0, on both sides: its weights never move again, and with X "
+                "fixed it stays dead. ")
+    return (f"The ReLU units that were off on every sample got gradients of up to {top:.1e}, "
+            "not exactly 0. ")
+
+
+def _leaky_text(facts: dict) -> str:
+    """The Leaky ReLU runs' off units: each still got a gradient (stated only if each did)."""
+    seen = [f for (g, _), f in facts.items() if g == "leaky_relu" and f["off_seen"]]
+    if not seen:
+        return ""
+    top = max(f["off_grad"]["scratch"] for f in seen)
+    if min(min(f["off_grad_min"].values()) for f in seen) > 0.0:
+        return ("Leaky ReLU does not keep a large step from pushing units below zero, but every "
+                f"such unit still got a gradient (up to {top:.1e}, alpha = 0.01 times a "
+                "ReLU's), so it keeps learning and can come back, slowly. ")
+    return ("Leaky ReLU does not keep a large step from pushing units below zero, and some of "
+            f"those units got no gradient at all (the largest any got: {top:.1e}). ")
+
+
 def conclusion(facts: dict, cfg: Config) -> str:
     end = cfg.iterations
     rows = [f"{g} at lr {lr:g}: {f['fraction']['scratch'][end]:.0%} of the units off at the end, "
             f"J = {f['cost']['scratch']:.3f}" for (g, lr), f in facts.items()]
-    text = "; ".join(rows) + ". "
-    relu = [f["off_grad"]["scratch"] for (g, _), f in facts.items() if g == "relu" and f["off_seen"]]
-    leaky = [f["off_grad"]["scratch"] for (g, _), f in facts.items()
-             if g == "leaky_relu" and f["off_seen"]]
-    if relu:
-        text += (f"At every reported step, each ReLU unit that was off on every sample got a "
-                 f"gradient of exactly "
-                 f"{max(relu):g}, on both sides: its weights never move again, and with X fixed "
-                 "it stays dead. ")
-    if leaky:
-        text += ("Leaky ReLU does not keep a large step from pushing units below zero, but every "
-                 f"such unit still got a gradient (up to {max(leaky):.1e}, alpha = 0.01 times a "
-                 "ReLU's), so it keeps learning and can come back, slowly. ")
-    return text.rstrip()
+    return ("; ".join(rows) + ". " + _relu_text(facts) + _leaky_text(facts)).rstrip()
 
 
 EXPERIMENT = Experiment(

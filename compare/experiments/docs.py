@@ -17,7 +17,7 @@ from compare.experiments.registry import EXPERIMENTS
 DEFAULT_PATH = "docs/EXPERIMENTS.md"
 
 INTRO = """\
-Each experiment below takes a claim of the course notes (`../shared/notes/GUIDE.md`
+Each experiment below takes a claim of the course notes (`docs/NOTES.md`
 gives the sections) and measures it on both implementations at once: every
 training run goes through the comparison harness (`compare.proof.harness.check_model`),
 which starts scratch (NumPy) and torch from the same copied parameters, checks

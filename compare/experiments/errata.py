@@ -1,8 +1,8 @@
 """The notes' formulas as printed, where they are wrong, each as a scratch model.
 
 Each class is one of our models with one formula replaced by its printed form
-(`../shared/notes/GUIDE.md`, "Errata"). The harness must catch every one and name
-the quantity the printed formula computes; the corrected models pass. They are
+(`docs/NOTES.md#formulas-the-notes-print-wrong`). The harness must catch every one
+and name the quantity the printed formula computes; the corrected models pass. They are
 used by the errata experiment and by the tests, never in training.
 
 One erratum is not a formula: §3.2's "four hidden layers" describes a network of

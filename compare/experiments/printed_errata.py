@@ -1,7 +1,8 @@
 """Experiment 8: the notes' formulas as printed, through the harness.
 
-`../shared/notes/GUIDE.md` lists the formulas the notes print wrong; `compare.experiments.errata`
-codes each as one of our models with that one formula replaced. Each printed
+`docs/NOTES.md#formulas-the-notes-print-wrong` lists the formulas the notes print
+wrong; `compare.experiments.errata` codes each as one of our models with that one
+formula replaced. Each printed
 model goes through the four checks against the torch reference and must fail,
 with the harness naming the quantity the printed formula computes (for a formula
 that cannot even run, the line that raised); the same model with the formula
@@ -112,14 +113,24 @@ def conclusion(facts: list[dict]) -> str:
             "checks. Caught by "
             + "; ".join(f"the {check} check: {', '.join(secs)}" for check, secs in by_check.items())
             + ". ")
-    for f in facts:
-        if f["quantity"] is None:
-            text += (f"The printed `{f['erratum'].printed}` cannot even be computed (its shapes do "
-                     "not match); the harness reports the line that raised. ")
-        elif f["said"].startswith("trajectory"):
-            text += (f"`{f['erratum'].printed}` is not in the forward or backward pass: only the "
-                     f"trajectory check sees it, at the first step. ")
-    return text.rstrip()
+    return (text + "".join(_remark(f) for f in facts)).rstrip()
+
+
+def _remark(f: dict) -> str:
+    """A word on an erratum the checks catch in an unusual way, from what the harness said."""
+    printed = f["erratum"].printed
+    if f["quantity"] is None:
+        why = ("its shapes do not match" if "shape" in (f["diagnosis"] or "") else
+               "the scratch model raised")
+        return (f"The printed `{printed}` cannot even be computed ({why}); the harness reports "
+                "the line that raised. ")
+    if f["said"].startswith("trajectory"):
+        step = re.search(r"at step (\d+)", f["said"])
+        when = ("at the first step" if step and step[1] == "0" else
+                f"at step {step[1]}" if step else "during training")
+        return (f"`{printed}` is not in the forward or backward pass: only the trajectory check "
+                f"sees it, {when}. ")
+    return ""
 
 
 EXPERIMENT = Experiment(

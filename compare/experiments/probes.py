@@ -53,15 +53,6 @@ def checkpoints(iterations: int) -> list[int]:
     return states + [iterations]
 
 
-def scratch_layers(model: ScratchSide, X: np.ndarray) -> dict[str, np.ndarray]:
-    """{'Z1': [n1, m], 'A1': [n1, m], ..., 'ZL', 'AL'} of the scratch model on X [n0, m]."""
-    _, caches = model.forward(X)
-    values: dict[str, np.ndarray] = {}
-    for l, cache in enumerate(caches, start=1):
-        values[f"Z{l}"], values[f"A{l}"] = cache.Z, cache.A      # [n_l, m] each
-    return values
-
-
 @torch.no_grad()
 def torch_layers(reference: Net, X: np.ndarray) -> dict[str, np.ndarray]:
     """{'Z1': [n1, m], 'A1': [n1, m], ..., 'ZL'} of the torch model, each computed by its own
@@ -73,6 +64,3 @@ def torch_layers(reference: Net, X: np.ndarray) -> dict[str, np.ndarray]:
         values[name] = adapter.batch_to_scratch(H)                     # [n_l, m]
     return values
 
-
-def copy_params(params: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-    return {name: np.array(p, dtype=np.float64) for name, p in params.items()}

@@ -99,19 +99,38 @@ def run(settings: Settings) -> Result:
                   logs=session.folder)
 
 
+LN2 = float(np.log(2))     # the cost of answering 1/2 for every sample
+STALLED_GRAD = 1e-4        # no layer's ||dW|| above this: gradient descent has nothing to follow
+PULLED_AWAY = 0.1          # the ReLU net's cost this far below the sigmoid net's: it learned
+
+
+def _sigmoid_end(sig: dict, last: int) -> str:
+    """Where the sigmoid net is at the last reported step; 'stalled' only when its numbers
+    say so (cost at ln 2, no usable gradient anywhere)."""
+    J, top = sig["cost"]["scratch"], max(sig["norms"]["scratch"][last])
+    text = (f"By step {last} the sigmoid net's cost is {J:.4f} (ln 2 = {LN2:.4f} is the cost of "
+            f"answering 1/2 for every sample), its largest layer gradient {top:.0e}")
+    if abs(J - LN2) < 0.005 and top < STALLED_GRAD:
+        return (text + ": the output layer has fitted the class prior, the layers below never "
+                "got a usable gradient, and training has stalled")
+    return (text + f", and the first layer's is {sig['ratio'][last]['scratch']:.1e} of the "
+            f"last's: {last + 1} steps are too few to show whether training stalls")
+
+
 def conclusion(facts: dict, steps: list[int], L: int) -> str:
     sig, relu = facts["sigmoid"], facts["relu"]
     last = steps[-1]
+    J = relu["cost"]["scratch"]
+    relu_end = (f"the ReLU net reaches J = {J:.4f} and test accuracy {relu['test']['scratch']:.3f}"
+                if J < sig["cost"]["scratch"] - PULLED_AWAY else
+                f"the ReLU net is at J = {J:.4f} (test accuracy {relu['test']['scratch']:.3f}), "
+                "not yet clearly below the sigmoid net's: the run was too short to show how "
+                "far apart the two train")
     return (
         f"At initialization the first layer of the {L}-layer sigmoid net gets "
         f"{sig['ratio'][0]['scratch']:.1e} of the last layer's gradient (sigmoid' <= 1/4 per "
         f"layer; 4^-{L - 1} = {4.0 ** -(L - 1):.1e}); with ReLU and He init the ratio is "
-        f"{relu['ratio'][0]['scratch']:.2f}. By step {last} the sigmoid net's cost is "
-        f"{sig['cost']['scratch']:.4f} (ln 2 = 0.6931 is the cost of answering 1/2 for every "
-        f"sample), its largest layer gradient {max(sig['norms']['scratch'][last]):.0e}: the output "
-        "layer has fitted the class prior, the layers below never got a usable gradient, and "
-        f"training has stalled; the ReLU net reaches J = {relu['cost']['scratch']:.4f} and test "
-        f"accuracy {relu['test']['scratch']:.3f}.")
+        f"{relu['ratio'][0]['scratch']:.2f}. {_sigmoid_end(sig, last)}; {relu_end}.")
 
 
 EXPERIMENT = Experiment(

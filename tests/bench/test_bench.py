@@ -1,11 +1,13 @@
 """nncompare bench: the quick run as a smoke test, the FLOP counts, the memory minimum, usage
 errors. No timing is asserted anywhere: only structure, and that numbers are finite and > 0."""
 
+import ast
 import json
 import math
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,8 +16,10 @@ import scratch
 from compare import cli
 from compare.bench import jobs as bench_jobs
 from compare.bench import measure as bench_measure
+from compare.bench import report as bench_report
 from compare.bench import steps as bench
 from compare.bench import targets as bench_targets
+from compare.cli import bench as bench_cli
 from scratch.errors import InvalidArgument
 
 
@@ -87,13 +91,70 @@ def test_quick_run_checks_every_target_and_writes_the_report(quick):
     assert result["machine"]["cpu"] in md and "deep-narrow" in md
 
 
+def test_a_quick_run_judges_no_target_and_says_so(quick):
+    _, result, md, _ = quick
+    assert all(t["met"] is None for t in result["targets"])
+    assert bench_targets.misses(result) == [] and "## Missed targets" not in md
+    printed = bench_report.summary(result)
+    assert printed.splitlines()[0].startswith("quick: timings not judged")
+    assert "MISSED" not in printed and not any(line.lstrip().startswith("met ")
+                                               for line in printed.splitlines())
+    assert "quick: timings not judged" in md
+
+
+def test_a_full_run_is_judged_and_a_quick_one_is_not():
+    d = {"ratios": {"scratch/torch_ref": {"median": 5.0}, "torch_ref/bare": {"median": 3.0}},
+         "fraction_of_peak": {"scratch": 0.1}}
+    result = {"configs": [{"name": "large", "dtypes": {"float64": d}}]}
+    assert {t["met"] for t in bench_targets.targets(result)} == {False}
+    assert {t["met"] for t in bench_targets.targets({**result, "quick": True})} == {None}
+
+
+def test_the_progress_line_of_a_parity_sample_says_what_the_result_says(monkeypatch):
+    every = bench.QUICK.parity_every
+    cases, of_cases = bench_jobs.parity_sample_size(every)
+    assert 0 < cases < of_cases == len(bench_jobs.parity_cases())
+    suite = {"wall_s": 0.5, "cases": cases, "of_cases": of_cases, "iterations": 20,
+             "dataset": "flower", "dtype": "float64", "passed": cases, "failed": []}
+    monkeypatch.setattr(bench_jobs, "parity_suite", lambda *a, **k: dict(suite))
+    monkeypatch.setattr(bench_jobs, "tensorboard_overhead", lambda *a, **k: {"available": False,
+                                                                             "reason": "skipped"})
+    logged: list[str] = []
+    found = bench.whole_jobs(bench.QUICK, True, log=logged.append)
+    target = next(t for t in bench_targets.targets({"configs": [], "quick": True, **found})
+                  if "parity" in t["target"])
+    announced = next(line for line in logged if "parity suite" in line)
+    note = bench_targets.sample_note(cases, of_cases)
+    assert note in announced and bench_report._value(target) == note
+    assert "not measured" not in announced
+
+
+def test_the_committed_report_is_the_render_of_the_committed_results():
+    """docs/BENCHMARKS.md is generated: rendering docs/benchmarks.json gives it back, so a
+    change to the report's code that changes its text shows here."""
+    docs = Path(__file__).resolve().parents[2] / "docs"
+    result = json.loads((docs / "benchmarks.json").read_text())
+    result["targets"] = bench_targets.targets(result)
+    rendered = bench_report.markdown(result, Path("docs/benchmarks.json"))
+    assert rendered == (docs / "BENCHMARKS.md").read_text()
+
+
+def test_no_function_of_the_bench_or_the_experiments_is_over_40_lines():
+    root = Path(__file__).resolve().parents[2] / "compare"
+    long = [f"{path.name}:{node.name}" for folder in ("bench", "experiments")
+            for path in sorted((root / folder).glob("*.py"))
+            for node in ast.walk(ast.parse(path.read_text()))
+            if isinstance(node, ast.FunctionDef) and node.end_lineno - node.lineno + 1 > 40]
+    assert long == []
+
+
 def test_render_rewrites_the_report_from_saved_results(quick, tmp_path):
     _, _, md, json_path = quick
     out = tmp_path / "again.md"
-    assert bench.main(["--render", str(json_path), "--markdown", str(out)]) == 0
+    assert bench_cli.main(["--render", str(json_path), "--markdown", str(out)]) == 0
     assert out.read_text() == md
     with pytest.raises(InvalidArgument, match="render: cannot read"):
-        bench.main(["--render", str(tmp_path / "missing.json"), "--markdown", str(out)])
+        bench_cli.main(["--render", str(tmp_path / "missing.json"), "--markdown", str(out)])
 
 
 def test_flop_count_is_exact_for_the_toy_net():
@@ -175,7 +236,7 @@ def test_parity_suite_covers_every_model_output_init_and_activation():
                                   ["--threads", "0"], ["--bogus"]])
 def test_bad_usage_is_one_line_and_exit_2(argv, capsys):
     with pytest.raises(InvalidArgument):
-        bench.main(argv)
+        bench_cli.main(argv)
     assert cli.main(["bench", *argv]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("nncompare: error:") and "\n" not in err
@@ -194,7 +255,7 @@ def test_render_of_a_file_that_is_not_bench_results_names_it(quick, tmp_path, ca
         path = tmp_path / name
         path.write_text(json.dumps(document))
         with pytest.raises(InvalidArgument, match="render: ") as error:
-            bench.main(["--render", str(path), "--markdown", str(out)])
+            bench_cli.main(["--render", str(path), "--markdown", str(out)])
         assert str(path) in str(error.value) and message in str(error.value)
         assert cli.main(["bench", "--render", str(path), "--markdown", str(out)]) == 2
         err = capsys.readouterr().err
@@ -218,7 +279,7 @@ def test_bad_output_paths_are_refused_before_measuring(monkeypatch, argv, messag
     monkeypatch.setattr(bench, "run", never)
     monkeypatch.setattr(bench, "render", never)
     with pytest.raises(InvalidArgument) as error:
-        bench.main(argv)
+        bench_cli.main(argv)
     assert str(error.value).startswith(message)
 
 
@@ -227,7 +288,7 @@ def test_an_output_path_where_nothing_can_be_created_is_refused(monkeypatch):
     monkeypatch.setattr(bench, "run", lambda *a, **k: pytest.fail("measured"))
     with pytest.raises(InvalidArgument, match="json: cannot write /proc/b.json: nothing can be "
                                               "created in /proc"):
-        bench.main(["--quick", "--json", "/proc/b.json"])
+        bench_cli.main(["--quick", "--json", "/proc/b.json"])
 
 
 @pytest.mark.slow

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,9 +24,11 @@ from compare.experiments import (
     docs,
     errata,
     get,
+    hidden_size,
     loop_vs_vectorized,
     more_data,
     printed_errata,
+    vanishing,
     zero_init,
 )
 from compare.experiments.probes import checkpoints
@@ -324,3 +328,187 @@ def test_overwrite_refuses_a_folder_that_is_not_an_experiments_run(monkeypatch, 
         cli.main(["errata", "--logdir", str(tmp_path), "--overwrite", "--no-progress"])
     assert (tmp_path / "exp-errata" / "notes.txt").read_text() == "mine"
     assert nncompare.main(["experiment", "errata", "--logdir", str(tmp_path), "--overwrite"]) == 2
+
+
+# conclusions: each claim checked against the run's own numbers --------------------------------
+
+def both(x) -> dict:
+    return {"scratch": x, "torch": x}
+
+
+def zero_init_facts(small_test: float) -> dict:
+    def variant(rank: int, spread: float, test: float) -> dict:
+        return {"rank": both({0: rank, 60: rank}), "spread": both(spread),
+                "accuracy": {"train": both(0.5), "test": both(test)}}
+    return {"zeros": variant(0, 0.0, 0.5), "constant": variant(1, 0.0, 0.475),
+            "small": variant(2, 1.8, small_test)}
+
+
+def test_zero_init_claims_small_init_learned_only_when_its_accuracy_says_so():
+    cfg = zero_init.QUICK
+    short = zero_init.conclusion(zero_init_facts(0.375), cfg)
+    assert "broke the symmetry" in short and "reached test accuracy" not in short
+    assert "0.375" in short and "too short" in short
+    learned = zero_init.conclusion(zero_init_facts(0.85), cfg)
+    assert "reached test accuracy 0.850." in learned and "too short" not in learned
+
+
+def test_hidden_size_states_what_its_numbers_show():
+    def conclusion(train: tuple, test: tuple) -> str:
+        return hidden_size.conclusion({n: {"train": both(a), "test": both(b), "cost": both(0.2)}
+                                       for n, a, b in zip((1, 3, 50), train, test, strict=True)})
+    lower = conclusion((0.71, 0.93, 0.86), (0.62, 0.95, 0.85))
+    assert "neither help nor hurt" not in lower and "scores lower on the test set" in lower
+    assert "fit the training set's noise" in conclusion((0.71, 0.93, 0.99), (0.62, 0.95, 0.85))
+    flat = conclusion((0.9, 0.9, 0.9), (0.9, 0.9, 0.9))
+    assert "reaches only" not in flat and "straight line" not in flat
+    assert "a handful of units is enough" not in conclusion((0.7, 0.8, 0.95), (0.6, 0.7, 0.95))
+
+
+def activation_facts(steps: dict, cost: dict, test: dict) -> dict:
+    return {g: {"steps": both(steps[g]), "cost": both(cost[g]), "train": both(0.8),
+                "test": both(test[g])} for g in activations.ACTIVATIONS}
+
+
+def test_activations_answer_says_where_sigmoid_still_scores_higher():
+    cfg = activations.QUICK
+    f = activation_facts({"sigmoid": 44, "tanh": 7, "relu": 13, "leaky_relu": 13},
+                         {"sigmoid": 0.33, "tanh": 0.31, "relu": 0.29, "leaky_relu": 0.29},
+                         {"sigmoid": 0.875, "tanh": 0.85, "relu": 0.85, "leaky_relu": 0.85})
+    text = activations.conclusion({"moons": f}, cfg)
+    assert "tanh beats sigmoid" in text and "sigmoid's test accuracy is higher on moons" in text
+    never = activation_facts(dict.fromkeys(activations.ACTIVATIONS),
+                             {"sigmoid": 0.6, "tanh": 0.55, "relu": 0.58, "leaky_relu": 0.59},
+                             dict.fromkeys(activations.ACTIVATIONS, 0.6))
+    text = activations.conclusion({"flower": never}, cfg)
+    assert "the fastest was" not in text and "no activation reached it" in text
+
+
+def vanishing_facts(sig_cost: float, sig_top: float, relu_cost: float) -> dict:
+    def net(cost: float, norms: list[float], ratio: float) -> dict:
+        return {"norms": both({0: norms, 19: norms}), "ratio": {0: both(ratio), 19: both(ratio)},
+                "cost": both(cost), "test": both(0.8)}
+    return {"sigmoid": net(sig_cost, [1e-9, sig_top], 4.5e-6), "relu": net(relu_cost, [0.7, 1], 0.7)}
+
+
+def test_vanishing_says_training_stalled_only_when_its_numbers_show_it():
+    short = vanishing.conclusion(vanishing_facts(0.6934, 2e-2, 0.66), [0, 10, 19], 11)
+    assert "stalled" not in short and "fitted the class prior" not in short
+    assert "too few" in short and "too short" in short and "reaches J" not in short
+    full = vanishing.conclusion(vanishing_facts(0.6931, 3e-7, 0.074), [0, 10, 19], 11)
+    assert "training has stalled" in full and "the ReLU net reaches J = 0.0740" in full
+
+
+def dead_relu_facts(relu_grad: float, leaky_min: float) -> dict:
+    def run(grad: float, least: float) -> dict:
+        return {"fraction": both({0: 0.0, 20: 0.4}), "off_grad": both(grad),
+                "off_grad_min": both(least), "off_seen": 5, "cost": both(0.2), "test": both(0.9)}
+    return {("relu", 6.0): run(relu_grad, relu_grad), ("leaky_relu", 6.0): run(1e-3, leaky_min)}
+
+
+def test_dead_relu_claims_exact_zeros_and_live_leaky_units_only_when_measured():
+    cfg = dead_relu.QUICK
+    held = dead_relu.conclusion(dead_relu_facts(0.0, 1e-5), cfg)
+    assert "exactly 0" in held and "every such unit still got a gradient" in held
+    broken = dead_relu.conclusion(dead_relu_facts(1e-6, 0.0), cfg)
+    assert "gradient of exactly 0" not in broken and "never move again" not in broken
+    assert "every such unit" not in broken and "no gradient at all" in broken
+
+
+def test_the_dead_relu_probe_records_the_least_gradient_of_an_off_unit(result):
+    for (g, _), f in result("dead-relu").facts.items():
+        for side in SIDES:
+            assert 0.0 <= f["off_grad_min"][side] <= f["off_grad"][side]
+            assert (f["off_grad_min"][side] > 0) == (g == "leaky_relu")
+
+
+def test_loop_vs_vectorized_calls_the_loop_slower_only_when_it_is():
+    def facts(loop: float) -> dict:
+        return {10: {"loop": loop, "vectorized": 1e-3, "torch": 1e-3, "diff": 0.0,
+                     "diff_torch": 0.0, "identical": True}}
+    assert "times slower" in loop_vs_vectorized.conclusion(facts(0.1), 1e-12)
+    close = loop_vs_vectorized.conclusion(facts(1.2e-3), 1e-12)
+    assert "times slower" not in close and "not clearly slower" in close
+
+
+def more_data_facts(acc: dict[str, list[float]], train: float = 0.95) -> dict:
+    sizes = (20, 50, 400)
+    return {m: {k: {"test": both(v[i]), "train": both(train), "cost": both(0.3)}
+                for k, v in acc.items()} for i, m in enumerate(sizes)}
+
+
+def test_more_data_states_what_its_numbers_show():
+    dip = more_data.conclusion(more_data_facts({"logistic": [0.53, 0.57, 0.49],
+                                                "shallow": [0.75, 0.9, 0.95],
+                                                "deep": [0.85, 0.98, 0.95]}))
+    assert "keeps improving" not in dip and "not at every size" in dip and "near chance" in dip
+    below = more_data.conclusion(more_data_facts({"logistic": [0.6, 0.5, 0.36],
+                                                  "shallow": [0.75, 0.7, 0.5],
+                                                  "deep": [0.85, 0.9, 0.92]}, train=0.51))
+    assert "near chance" not in below and "never far above chance" in below
+    assert "keeps improving" in below and "lower with more data" in below and "too short" in below
+
+
+def test_errata_remarks_come_from_what_the_harness_said():
+    e = errata.ERRATA[4]
+    late = {"erratum": e, "quantity": "b1", "said": "trajectory: b1 at step 3", "diagnosis": ""}
+    assert "at step 3" in printed_errata._remark(late) and "first step" not in printed_errata._remark(late)
+    raised = {"erratum": e, "quantity": None, "said": "gradients: raised at x.py:1: `y`",
+              "diagnosis": "gradients: the scratch model raised ZeroDivisionError"}
+    assert "shapes" not in printed_errata._remark(raised)
+
+
+def test_quick_conclusions_state_no_claim_their_own_numbers_contradict(result):
+    zero = result("zero-init")
+    small = zero.facts["small"]["accuracy"]["test"]["scratch"]
+    if small < 0.6:
+        assert "reached test accuracy" not in zero.conclusion and "too short" in zero.conclusion
+    vanish = result("vanishing-gradients").facts
+    if max(vanish["sigmoid"]["norms"]["scratch"][max(vanish["sigmoid"]["norms"]["scratch"])]) > 1e-4:
+        assert "stalled" not in result("vanishing-gradients").conclusion.split(" Every step")[0]
+    more = result("more-data")
+    if max(f["logistic"]["test"]["scratch"] for f in more.facts.values()) - 0.5 > 0.1 or \
+            min(f["logistic"]["test"]["scratch"] for f in more.facts.values()) < 0.4:
+        assert "near chance" not in more.conclusion
+
+
+# the proof's functions, the repository's own texts -------------------------------------------
+
+def test_the_dead_relu_probe_reads_scratch_layers_through_the_proofs_layer_values(monkeypatch):
+    from compare import adapter
+    from compare.experiments import probes
+    from compare.proof.protocol import ScratchSide
+    from scratch.deep import DeepNet
+    from torch_ref.models import Net
+    calls = []
+    real = dead_relu.layer_values
+    monkeypatch.setattr(dead_relu, "layer_values", lambda caches: calls.append(1) or real(caches))
+    net = DeepNet([2, 6, 1], activation="relu", init="he", seed=0)
+    reference = Net(net.spec, seed=0)
+    adapter.copy_params_to_torch(net.params, reference)
+    X = np.random.default_rng(0).standard_normal((2, 30))                     # [n0, m]
+    probe = dead_relu.DeadUnits(X, [0])
+    probe.start(ScratchSide(net), reference)
+    assert calls and probe.fraction["scratch"][0] == probe.fraction["torch"][0]
+    assert not hasattr(probes, "scratch_layers") and not hasattr(probes, "copy_params")
+
+
+def test_the_experiments_texts_point_only_inside_the_repository():
+    root = Path(__file__).resolve().parents[2]
+    for path in sorted((root / "compare" / "experiments").glob("*.py")):
+        text = path.read_text()
+        assert "../" not in text and "GUIDE.md" not in text, path.name
+        assert re.search(r"(?i)\bissue\b|#\d+\b", text) is None, path.name
+    assert "`docs/NOTES.md`" in docs.INTRO
+    notes = (root / "docs" / "NOTES.md").read_text()
+    assert "\n## Formulas the notes print wrong\n" in notes       # #formulas-the-notes-print-wrong
+    for module in (errata, printed_errata):
+        assert "docs/NOTES.md#formulas-the-notes-print-wrong" in (module.__doc__ or "")
+
+
+def test_dead_relu_numbers_do_not_depend_on_the_logs(tmp_path):
+    logged = dead_relu.run(dataclasses.replace(QUICK, logdir=str(tmp_path), overwrite=True))
+    plain = dead_relu.run(QUICK)
+    for key, f in plain.facts.items():
+        for name in ("off_grad", "off_grad_min", "off_seen", "fraction"):
+            assert logged.facts[key][name] == f[name], (key, name)
