@@ -6,8 +6,26 @@ the torch reference and returns a `ModelReport`; `nncompare` does it from the
 command line.
 """
 
-from compare.proof.harness import check_model
-from compare.proof.protocol import ScratchSide
-from compare.proof.result import ModelReport
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from compare.proof.harness import check_model
+    from compare.proof.protocol import ScratchSide
+    from compare.proof.result import ModelReport
 
 __all__ = ["ModelReport", "ScratchSide", "check_model"]
+
+# imported on first use, so that `nncompare --help` (which imports this package) needs no torch
+_HOMES = {"check_model": "compare.proof.harness", "ScratchSide": "compare.proof.protocol",
+          "ModelReport": "compare.proof.result"}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _HOMES:
+        raise AttributeError(f"module 'compare' has no attribute {name!r}")
+    value = getattr(importlib.import_module(_HOMES[name]), name)
+    globals()[name] = value
+    return value

@@ -2,6 +2,6 @@
 
 import sys
 
-from compare.bench.steps import main
+from compare.cli import main
 
-sys.exit(main())
+sys.exit(main(["bench", *sys.argv[1:]]))

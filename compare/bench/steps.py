@@ -3,7 +3,7 @@
     nncompare bench                    the full run (a few minutes), writes
                                        docs/benchmarks.json and docs/BENCHMARKS.md
     nncompare bench --quick            seconds: tiny repetitions, the large config at
-                                       m = 128, writes runs/bench-quick.{json,md}
+                                       m = 64, writes runs/bench-quick.{json,md}
     python -m compare.bench --only toy,medium --dtypes float64 --no-jobs
 
 For each configuration and dtype, in one interleaved run (`compare.bench.measure`):
@@ -18,10 +18,8 @@ TensorBoard logging on the main job (`compare.bench.jobs`).
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
-import sys
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -43,7 +41,7 @@ from scratch import train as scratch_train
 from scratch.datasets import flower
 from scratch.errors import InvalidArgument
 from scratch.losses import one_hot
-from scratch.spec import DTYPES, check_choice, check_int, suggest
+from scratch.spec import DTYPES, suggest
 from torch_ref.models import Net
 from torch_ref.train import Trainer
 
@@ -243,50 +241,26 @@ def run(configs: Sequence[BenchConfig], dtypes: Sequence[str], settings: Setting
             log("bench: large, float64, one thread, glibc keeping freed blocks ...")
             out["allocator_check"] = bench_jobs.allocator_check(settings.min_rounds, quick)
     if jobs:
-        log("bench: float64 parity suite ...")
-        out["parity_suite"] = bench_jobs.parity_suite(settings.parity_iterations,
-                                                      settings.parity_every)
-        if not quick:                # the part that does not grow with the lockstep steps
-            out["parity_suite"]["fixed_s"] = bench_jobs.parity_suite(1, settings.parity_every)["wall_s"]
-        log("bench: TensorBoard logging on the main job ...")
-        out["tensorboard"] = bench_jobs.tensorboard_overhead(settings.tb_iterations,
-                                                             settings.tb_repeats)
+        out.update(whole_jobs(settings, quick, log))
     out["machine"]["loadavg_end"] = bench_report.loadavg()
     out["seconds"] = time.time() - started
     out["targets"] = bench_targets.targets(out)
     return out
 
 
-class Parser(argparse.ArgumentParser):
-    """argparse whose usage errors are one-line `InvalidArgument`s (exit 2 in `nncompare`)."""
-
-    def error(self, message: str):  # type: ignore[override]
-        raise InvalidArgument(f"bench: {message}")
-
-
-def build_parser() -> Parser:
-    p = Parser(prog="nncompare bench", description=__doc__.split("\n")[0],
-               formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--quick", action="store_true",
-                   help="seconds, not minutes: tiny repetitions, large at m = 64, a sample of "
-                        "the parity suite, 20-step main jobs (a smoke test; its numbers mean little)")
-    p.add_argument("--only", default=None, metavar="NAMES",
-                   help=f"comma-separated configs (default all: {', '.join(c.name for c in CONFIGS)})")
-    p.add_argument("--dtypes", default=",".join(DTYPES), help="float32,float64 (default both)")
-    p.add_argument("--rounds", type=int, default=None,
-                   help="interleaved rounds, at most (default 15, fewer past 40 s a config)")
-    p.add_argument("--threads", type=int, default=None,
-                   help="torch and NumPy BLAS threads for the whole run (default: as they are, "
-                        "with every step timed again on one thread)")
-    p.add_argument("--no-jobs", action="store_true",
-                   help="skip the parity suite and the TensorBoard overhead")
-    p.add_argument("--json", default=None, metavar="PATH",
-                   help="results (default docs/benchmarks.json; runs/bench-quick.json with --quick)")
-    p.add_argument("--render", default=None, metavar="JSON",
-                   help="measure nothing: write the report (--markdown) from saved results")
-    p.add_argument("--markdown", default=None, metavar="PATH",
-                   help="the report (default docs/BENCHMARKS.md; runs/bench-quick.md with --quick)")
-    return p
+def whole_jobs(settings: Settings, quick: bool, log=print) -> dict:
+    """The parity suite (a sample of it, announced as such, where `parity_every` > 1) and
+    the TensorBoard overhead, as `result['parity_suite']` and `result['tensorboard']`."""
+    cases, of_cases = bench_jobs.parity_sample_size(settings.parity_every)
+    log("bench: float64 parity suite ..." if cases == of_cases else
+        f"bench: float64 parity suite, {bench_targets.sample_note(cases, of_cases)} ...")
+    suite = bench_jobs.parity_suite(settings.parity_iterations, settings.parity_every)
+    if not quick:                # the part that does not grow with the lockstep steps
+        suite["fixed_s"] = bench_jobs.parity_suite(1, settings.parity_every)["wall_s"]
+    log("bench: TensorBoard logging on the main job ...")
+    return {"parity_suite": suite,
+            "tensorboard": bench_jobs.tensorboard_overhead(settings.tb_iterations,
+                                                           settings.tb_repeats)}
 
 
 def pick_configs(text: str | None, quick: bool) -> list[BenchConfig]:
@@ -349,52 +323,3 @@ def write(path: Path, text: str, flag: str) -> None:
         files.write_text(path, text)
     except OSError as exc:
         raise InvalidArgument(f"{flag}: cannot write {path} ({exc.strerror or exc})") from None
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
-    configs = pick_configs(args.only, args.quick)
-    dtypes = [check_choice("dtypes", d, DTYPES) for d in args.dtypes.split(",")]
-    settings = QUICK if args.quick else Settings()
-    if args.rounds is not None:
-        settings = Settings(**{**asdict(settings), "rounds": check_int("rounds", args.rounds, 1)})
-    n_threads = None if args.threads is None else check_int("threads", args.threads, 1)
-    default_dir = "runs" if args.quick else "docs"
-    json_arg = args.json if args.json is not None else \
-        f"{default_dir}/{'bench-quick.json' if args.quick else 'benchmarks.json'}"
-    md_arg = args.markdown if args.markdown is not None else \
-        f"{default_dir}/{'bench-quick.md' if args.quick else 'BENCHMARKS.md'}"
-    md_path = Path(md_arg)
-    if args.render is not None:                 # the results are read, only the report written
-        if not args.render.strip():
-            raise InvalidArgument(f"render: got {args.render!r}, expected the results file "
-                                  "of a run, such as docs/benchmarks.json")
-        if args.json is not None:
-            raise InvalidArgument("render: --json names where new results go, but --render "
-                                  "measures nothing; the report goes to --markdown PATH")
-        files.check_output_file("markdown", md_arg)
-        return render(Path(args.render), md_path)
-    json_path = Path(json_arg)
-    files.check_output_file("json", json_arg)          # before measuring, the defaults too
-    files.check_output_file("markdown", md_arg)
-    if json_path.resolve() == md_path.resolve():
-        raise InvalidArgument(f"markdown: {md_arg} is also the --json file; expected another "
-                              "path for the report")
-    if n_threads is not None:
-        settings = Settings(**{**asdict(settings), "single_thread": False, "allocator_check": False})
-    with threads(n_threads):
-        result = run(configs, dtypes, settings, jobs=not args.no_jobs, quick=args.quick,
-                     log=lambda text: print(text, file=sys.stderr))
-    write(json_path, json.dumps(result, indent=1) + "\n", "json")
-    write(md_path, bench_report.markdown(result, json_path), "markdown")
-    print(bench_report.summary(result))
-    print(f"results written to {json_path} and {md_path}")
-    return 0
-
-
-if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except InvalidArgument as exc:
-        print(f"nncompare bench: error: {exc}", file=sys.stderr)
-        sys.exit(2)

@@ -1,5 +1,9 @@
-"""The command line."""
+"""The command line: `nncompare` and its subcommands `experiment` and `bench`.
 
-from compare.cli.main_job import build_parser, main
+`compare.cli.parsers` builds their parsers, `compare.cli.command.main` dispatches (the
+`nncompare` script); `main_job`, `experiment` and `bench` run each.
+"""
 
-__all__ = ["build_parser", "main"]
+from compare.cli.command import main
+
+__all__ = ["main"]

@@ -16,41 +16,14 @@ import sys
 import time
 from collections.abc import Sequence
 
+from compare.cli.parsers import experiment_parser
 from compare.experiments import docs
 from compare.experiments.base import ExperimentFailed, Result, Settings
 from compare.experiments.registry import EXPERIMENTS, get
-from compare.experiments.session import log_plan
+from compare.experiments.session import folder_plan
 from compare.run import files
+from compare.run.job import refuse_without_logs
 from scratch.errors import InvalidArgument
-
-
-class Parser(argparse.ArgumentParser):
-    """argparse that raises InvalidArgument (one line) instead of printing usage and exiting."""
-
-    def error(self, message: str):  # type: ignore[override]
-        raise InvalidArgument(f"experiment: {message}")
-
-
-def build_parser() -> Parser:
-    p = Parser(prog="nncompare experiment", description=__doc__.split("\n")[0],
-               formatter_class=argparse.RawDescriptionHelpFormatter,
-               epilog="Experiments: " + ", ".join(EXPERIMENTS) + ".")
-    p.add_argument("names", nargs="*", metavar="NAME", help="experiments to run, or 'all'")
-    p.add_argument("--list", action="store_true", help="list the experiments and exit")
-    p.add_argument("--quick", action="store_true",
-                   help="the small configuration (seconds; what the tests run)")
-    p.add_argument("--seed", type=int, default=1, help="seed of data, init and batches (default 1)")
-    p.add_argument("--logdir", default="runs",
-                   help="TensorBoard root: each experiment logs to a new folder "
-                        "LOGDIR/exp-NAME-<time>/<variant>/{scratch,torch,diff} (default runs)")
-    p.add_argument("--overwrite", action="store_true",
-                   help="log to LOGDIR/exp-NAME instead, clearing it first (only if it is an "
-                        "nncompare run: other folders are refused, nothing deleted)")
-    p.add_argument("--no-log", action="store_true", help="write no TensorBoard logs")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument("--write-docs", default=None, metavar="PATH",
-                   help="also write the results as Markdown (docs/EXPERIMENTS.md)")
-    return p
 
 
 def listing() -> str:
@@ -78,7 +51,7 @@ def command_line(names: list[str], args: argparse.Namespace) -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+    args = experiment_parser().parse_args(list(sys.argv[1:] if argv is None else argv))
     if args.list:
         if args.names:
             raise InvalidArgument(f"experiment: --list takes no names, got {' '.join(args.names)!r}; "
@@ -87,16 +60,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(listing())
         return 0
     names = selected(args.names)
-    if args.no_log and args.overwrite:
-        raise InvalidArgument("no-log: --overwrite needs the logs that --no-log turns off")
+    settings = settings_from(args)
+    for name in names:               # bad log folders are reported before anything runs
+        folder_plan(name, settings)
+    return run_all(names, settings, args)
+
+
+def settings_from(args: argparse.Namespace) -> Settings:
+    """The experiments' settings, every option checked (the log folders apart)."""
+    if args.no_log:
+        refuse_without_logs({"--overwrite": args.overwrite})
     if args.write_docs is not None:
         files.check_output_file("write-docs", args.write_docs)
     if not args.no_log and not args.logdir.strip():
         raise InvalidArgument(f"logdir: got {args.logdir!r}, expected a folder such as runs")
-    settings = Settings(quick=args.quick, seed=args.seed, logdir=None if args.no_log else args.logdir,
-                        overwrite=args.overwrite, progress=not args.no_progress)
-    for name in names:               # bad log folders are reported before anything runs
-        log_plan(name, settings)
+    return Settings(quick=args.quick, seed=args.seed, logdir=None if args.no_log else args.logdir,
+                    overwrite=args.overwrite, progress=not args.no_progress)
+
+
+def run_all(names: list[str], settings: Settings, args: argparse.Namespace) -> int:
+    """Run each experiment, print its table, write the docs if asked and all ran: 0, else 1."""
     results: list[Result] = []
     failed: list[str] = []
     start = time.perf_counter()
@@ -112,23 +95,19 @@ def main(argv: Sequence[str] | None = None) -> int:
         results.append(result)
         print(result.text(), end="\n\n", flush=True)
     if args.write_docs and not failed:
-        text = docs.render(results, settings, command_line(names, args), time.perf_counter() - start)
-        try:
-            files.write_text(args.write_docs, text)     # atomic, mode as open() would give
-        except OSError as exc:            # checked up front; the disk may still fill or change
-            raise InvalidArgument(f"write-docs: cannot write {args.write_docs} "
-                                  f"({exc.strerror or exc}); the tables above are the "
-                                  "results") from None
-        print(f"results written to {args.write_docs}")
+        write_docs(args.write_docs, docs.render(results, settings, command_line(names, args),
+                                                time.perf_counter() - start))
     elif args.write_docs:
         print(f"nncompare experiment: {args.write_docs} not written: {', '.join(failed)} failed",
               file=sys.stderr)
     return 1 if failed else 0
 
 
-if __name__ == "__main__":
+def write_docs(path: str, text: str) -> None:
     try:
-        sys.exit(main())
-    except InvalidArgument as exc:
-        print(f"nncompare: error: {exc}", file=sys.stderr)
-        sys.exit(2)
+        files.write_text(path, text)     # atomic, mode as open() would give
+    except OSError as exc:            # checked up front; the disk may still fill or change
+        raise InvalidArgument(f"write-docs: cannot write {path} "
+                              f"({exc.strerror or exc}); the tables above are the "
+                              "results") from None
+    print(f"results written to {path}")

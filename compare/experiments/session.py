@@ -6,34 +6,30 @@ Every training run of an experiment goes through `Session.train`, which calls
 lockstep trajectory of both sides) and raises `ExperimentFailed` unless all four
 checks pass: every number an experiment reports is backed by both implementations.
 Each run is logged by `compare.output.tensorboard.logger.ModelLogger` to
-<logdir>/exp-<experiment>[-<timestamp>]/<variant>/{scratch,torch,diff}.
+<logdir>/exp-<experiment>[-<timestamp>]/<variant>/{scratch,torch,diff}. The runs go
+through `compare.run.job.Runner`, as `nncompare`'s do: a first Ctrl-C stops the run in
+progress after its step (its logs say so), a second one at once.
 
-The models are tiny, so torch runs on one thread while a session is open: on a
-2-core machine, thread hand-offs cost more than the arithmetic (measured: ~10x
-slower per step with 2 threads on a loaded machine).
+Threads follow the policy every check follows (`scratch.spec.threads_for`, applied by the
+harness to both sides): the experiments' models are small, so one thread each.
 """
 
 from __future__ import annotations
 
-import contextlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-import torch
 from tqdm.auto import tqdm
 
 from compare.experiments.base import ExperimentFailed, Settings, trajectory
 from compare.experiments.probes import Probe
 from compare.output.tensorboard.logger import Cadence, ModelLogger
-from compare.proof.harness import check_model
-from compare.proof.lockstep import StepRecord
-from compare.proof.protocol import ScratchSide
 from compare.proof.result import ModelReport
 from compare.proof.tolerances import tolerance
 from compare.run import rundir
+from compare.run.job import Runner, log_plan
 from scratch.datasets import Dataset
-from torch_ref.models import Net
 
 FD_ENTRIES = 200   # finite differences check a seeded sample of this many entries per point
 SHOWN = 1e-4       # a drift below this is invisible in the tables (3 to 4 significant digits)
@@ -47,13 +43,12 @@ def cadence(iterations: int) -> Cadence:
                         images=max(1, iterations // 2))
 
 
-def log_plan(name: str, settings: Settings) -> rundir.Plan | None:
-    """Where the experiment `name` will log (checked, nothing created), or None without logs."""
-    if settings.logdir is None:
-        return None
+def folder_plan(name: str, settings: Settings) -> rundir.Plan | None:
+    """Where the experiment `name` will log (checked, nothing created), or None without logs:
+    a new LOGDIR/exp-NAME-<time>, or LOGDIR/exp-NAME with `overwrite`."""
     folder = f"exp-{name}"
-    return rundir.plan(settings.logdir, folder if settings.overwrite else None, folder,
-                       settings.overwrite)
+    return log_plan(settings.logdir, folder if settings.overwrite else None, folder,
+                    settings.overwrite)
 
 
 class Session:
@@ -74,20 +69,20 @@ class Session:
         self.name = name
         self.settings = settings
         self.total_steps = total_steps
-        self.plan = log_plan(name, settings)
+        self.plan = folder_plan(name, settings)
         self.logs: Path | None = None
         self.bar: tqdm | None = None
         self.runs: dict[str, tuple[float, float, int | None]] = {}
-        self._threads = torch.get_num_threads()
+        self.runner = Runner(progress=self._tick)
 
     def __enter__(self) -> Session:
-        torch.set_num_threads(1)
         self.bar = tqdm(total=self.total_steps, desc=self.name, unit="step", file=sys.stderr,
                         disable=None if self.settings.progress else True, leave=False)
+        self.runner.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        torch.set_num_threads(self._threads)
+        self.runner.__exit__(*exc)
         if self.bar is not None:
             self.bar.close()
 
@@ -97,26 +92,11 @@ class Session:
         if self.bar is not None:
             self.bar.set_postfix_str(variant)
         logger = self._logger(variant, data, lr, iterations)
-        hooks: list[Probe | ModelLogger] = [*probes, *([logger] if logger is not None else [])]
         for p in probes:
             p.writers = logger.writers if logger is not None else None
-
-        def on_start(side: ScratchSide, reference: Net) -> None:
-            for h in hooks:
-                h.start(side, reference)
-
-        def on_step(record: StepRecord) -> None:
-            for h in hooks:
-                h.step(record)
-
-        with logger if logger is not None else contextlib.nullcontext():
-            report = check_model(model, data, lr=lr, iterations=iterations,
+        return self.runner.check(model, data, logger, probes, lr=lr, iterations=iterations,
                                  seed=self.settings.seed, fd_max_entries=fd_max_entries,
-                                 name=variant, on_start=on_start, on_step=on_step,
-                                 progress=self._tick)
-            if logger is not None:
-                logger.finish(report)
-        return report
+                                 name=variant)
 
     def train(self, model: object, data: Dataset, *, variant: str, lr: float, iterations: int,
               probes: Sequence[Probe] = ()) -> ModelReport:

@@ -8,7 +8,7 @@ weights at lr 1.2, a deep ReLU net with He init).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import scratch
@@ -16,8 +16,7 @@ from scratch.datasets import NAMES as DATASETS
 from scratch.datasets import Dataset
 from scratch.errors import InvalidArgument
 from scratch.model import Model
-from scratch.spec import check_choice, check_int, check_real, check_seed
-from torch_ref.device import resolve_device, resolve_dtype
+from scratch.spec import check_choice, check_int, check_seed
 
 MODELS = ("logistic", "shallow", "deep")
 
@@ -49,20 +48,18 @@ class RunConfig:
     dtype: str = "float64"
     device: str = "cpu"
     fd_max_entries: int = 2000
-    extra: dict = field(default_factory=dict)   # free-form notes carried into the report
 
     def validate(self) -> RunConfig:
-        """Check every field (raises InvalidArgument naming the first bad one)."""
+        """Check every field but the training ones (raises InvalidArgument naming the first
+        bad one): lr, iterations and batch_size are checked once the dataset's m is known, by
+        `scratch.spec.check_training` (at `nncompare`'s entry point, and in the harness)."""
+        from torch_ref.device import resolve_device, resolve_dtype  # torch: not for --help
+
         self.models = tuple(check_choice("model", m, MODELS) for m in self.models)
         self.dataset = check_choice("dataset", self.dataset, DATASETS)
         check_int("hidden_units", self.hidden_units, 1)
-        check_int("iterations", self.iterations, 1)
         check_seed(self.seed)
         check_int("fd_max_entries", self.fd_max_entries, 1)
-        if self.batch_size is not None:
-            check_int("batch_size", self.batch_size, 1)
-        if self.lr is not None:
-            self.lr = check_real("lr", self.lr, 0.0)
         resolve_dtype(self.dtype, resolve_device(self.device))
         return self
 

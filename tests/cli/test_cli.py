@@ -158,6 +158,20 @@ def test_an_existing_experiment_needs_overwrite_and_a_file_is_no_logdir(tmp_path
 def test_python_dash_m_compare_and_the_console_script_agree():
     code, stdout, _ = nncompare("--help")
     assert code == 0 and "--scratch-impl" in stdout and "--logdir" in stdout
+    assert "nncompare experiment ..." in stdout and "nncompare bench ..." in stdout
+
+
+def test_help_and_early_usage_errors_import_no_torch():
+    """So that they answer at once: torch (and the harness with it) is imported only once the
+    arguments that need it are reached."""
+    code = ("import sys\nfrom compare.cli import main\n"
+            "assert main(['--layers', 'x']) == 2 and main(['--bogus']) == 2\n"
+            "assert main(['--model', 'logistic', '--hidden-units', '8']) == 2\n"
+            "assert 'torch' not in sys.modules, 'torch was imported'\n"
+            "main(['--help'])\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("usage: nncompare ") and "layers: got 'x'" in done.stderr
 
 
 def test_a_bug_of_nncompare_is_one_line_and_a_traceback_file(tmp_path, capsys, monkeypatch):
