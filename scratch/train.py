@@ -17,6 +17,7 @@ from scratch import spec
 from scratch.errors import TrainingDiverged
 from scratch.model import Model
 from scratch.spec import PROGRESS_FROM, check_callback, check_int, check_seed, check_trainable, check_training
+from scratch.threads import blas_threads
 from scratch.validate import check_X, check_Y
 
 Callback = Callable[[int, float, dict[str, np.ndarray]], None]
@@ -107,7 +108,8 @@ def fit(model: Model, X: object, Y: object, lr: float = 0.01, iterations: int = 
     order = batch_order(X.shape[1], batch_size, iterations, check_seed(seed), start_step)
     show = iterations >= PROGRESS_FROM if progress is None else progress
     bar = tqdm(order, total=iterations, desc="scratch", disable=None if show else True)
-    costs = descend(model, X, Y, lr, enumerate(bar, start=start_step), callback)
+    with blas_threads(spec.threads_for(model.spec.layer_dims, X.shape[1])):
+        costs = descend(model, X, Y, lr, enumerate(bar, start=start_step), callback)
     bad = first_non_finite(model.params)  # a non-finite parameter shows in the next cost
     if bad is not None:
         raise TrainingDiverged("scratch", start_step + iterations - 1, bad, lr)

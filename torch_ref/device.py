@@ -15,6 +15,7 @@ import torch
 
 from scratch.errors import InvalidArgument
 from scratch.spec import check_dtype
+from scratch.spec import threads_for as spec_threads_for
 
 
 def mps_available() -> bool:
@@ -67,21 +68,16 @@ def resolve_dtype(dtype: object, device: torch.device) -> torch.dtype:
     return getattr(torch, name)
 
 
-GRAIN_SIZE = 32768   # torch's at::internal::GRAIN_SIZE: no CPU kernel splits a smaller tensor
+FIRST_SEEN = torch.get_num_threads()   # the intra-op threads when torch_ref was imported
 
 
 def threads_for(layer_dims: Sequence[int], m: int, device: torch.device) -> int | None:
-    """One torch intra-op thread for a model whose every layer output [m, n[l]] is below
-    torch's grain size on the CPU; None (leave them as they are) otherwise.
-
-    No kernel splits tensors that small, so more threads only add a fork and a join to
-    each op, and where the cores are busy each join waits for one to be free: below the
-    grain size one thread is faster, often many times so. The results are the same, as
-    the work is not split either way.
-    """
-    if device.type != "cpu" or max(layer_dims) * m >= GRAIN_SIZE:
+    """Torch's intra-op threads for a model of `layer_dims` on m samples: the policy of
+    `scratch.spec.threads_for` on the CPU, None (leave them) on a GPU or when the user has
+    set them (torch.set_num_threads) since torch_ref was imported."""
+    if device.type != "cpu" or torch.get_num_threads() != FIRST_SEEN:
         return None
-    return 1
+    return spec_threads_for(layer_dims, m)
 
 
 @contextlib.contextmanager

@@ -64,7 +64,7 @@ def fit(model: Net, X: torch.Tensor, y: torch.Tensor, lr: float = 0.01, iteratio
 
     Args mirror `scratch.fit` (start_step included); X is [m, n_x], y is float [m, 1]
     (sigmoid) or class indices [m] (softmax). Raises InvalidArgument or TrainingDiverged.
-    A model too small for torch to split its work trains on one CPU thread
+    A model whose products are too small to share trains on one CPU thread
     (`torch_ref.device.threads_for`): the same results, without a fork and join per op.
     """
     check_trainable(model, Net, "torch_ref")

@@ -28,6 +28,8 @@ from scratch.datasets import Dataset
 from scratch.errors import InvalidArgument
 from scratch.model import accuracy_of, labels_from_output
 from scratch.spec import ModelSpec, check_int, check_real, check_seed
+from scratch.spec import threads_for as spec_threads_for
+from scratch.threads import blas_threads
 from scratch.validate import check_training, check_X, check_Y
 from torch_ref.device import resolve_device, resolve_dtype, threads_for, torch_threads
 from torch_ref.models import Net
@@ -191,10 +193,12 @@ def check_model(model: object, data: Data, *, lr: float, iterations: int,
 
 @contextlib.contextmanager
 def numerics(setup: Setup) -> Iterator[None]:
-    """Exact float32 products, the thread count the sizes call for, and NumPy raising on
+    """Exact float32 products, the threads the sizes call for (both sides alike, by
+    `scratch.spec.threads_for`), and NumPy raising on
     overflow, invalid values and division by zero (a divergence is caught where it starts)."""
-    threads = threads_for(setup.spec.layer_dims, setup.X.shape[1], setup.reference.device)
-    with (exact_float32(), torch_threads(threads),
+    dims, m = setup.spec.layer_dims, setup.X.shape[1]
+    with (exact_float32(), torch_threads(threads_for(dims, m, setup.reference.device)),
+          blas_threads(spec_threads_for(dims, m)),
           np.errstate(over="raise", invalid="raise", divide="raise")):
         yield
 
