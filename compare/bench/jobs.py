@@ -134,7 +134,7 @@ def allocator_check(rounds: int = 5, quick: bool = False) -> dict:
     step: how much of a step is the operating system's, not the code's."""
     with tempfile.TemporaryDirectory(prefix="nncompare-bench-") as folder:
         out = Path(folder) / "bench.json"
-        run = subprocess.run([sys.executable, "-m", "compare.bench", "--only", "large",
+        run = subprocess.run([sys.executable, "-m", "compare", "bench", "--only", "large",
                               "--dtypes", "float64", "--threads", "1", "--no-jobs",
                               "--rounds", str(rounds), "--json", str(out),
                               "--markdown", str(Path(folder) / "bench.md"),

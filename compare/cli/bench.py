@@ -1,4 +1,4 @@
-"""`nncompare bench` (and `python -m compare.bench`): its options checked, every output path
+"""`nncompare bench` (and `python -m compare bench`): its options checked, every output path
 before anything is measured; then `compare.bench.steps` measures, or renders saved results.
 
 Exit codes: 0 the results (or the report) written; bad usage raises `InvalidArgument`

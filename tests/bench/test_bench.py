@@ -293,6 +293,6 @@ def test_an_output_path_where_nothing_can_be_created_is_refused(monkeypatch):
 
 @pytest.mark.slow
 def test_python_dash_m_reports_bad_usage():
-    run = subprocess.run([sys.executable, "-m", "compare.bench", "--only", "huge"],
+    run = subprocess.run([sys.executable, "-m", "compare", "bench", "--only", "huge"],
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 2 and "only: unknown config 'huge'" in run.stderr

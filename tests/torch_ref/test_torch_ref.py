@@ -116,7 +116,7 @@ def test_cuda_placement_and_parity_of_a_step():
     torch_ref.Trainer(net, 0.1).step(X.cuda(), y.cuda())
     torch_ref.Trainer(cpu, 0.1).step(X, y)
     for a, b in zip(net.parameters(), cpu.parameters(), strict=True):
-        np.testing.assert_allclose(a.detach().cpu().numpy(), b.detach().numpy(), rtol=1e-12)
+        torch.testing.assert_close(a.detach().cpu(), b.detach(), rtol=1e-12, atol=0)
 
 
 def test_the_readme_path_from_a_multi_class_dataset_keeps_the_labels():
