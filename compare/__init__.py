@@ -4,6 +4,23 @@
 gradients, finite differences, trajectory) on a scratch-protocol model against
 the torch reference and returns a `ModelReport`; `nncompare` does it from the
 command line.
+
+The parts, each importing only parts below it (pyproject.toml's import-linter
+contracts, run by tests/test_layers.py):
+
+    cli/          the command line: one parser per subcommand, dispatch, exit codes
+    experiments/  bench/  functions/  precision/
+                  the notes' claims, speed and memory, a learner's own functions, the
+                  drift of lower precisions: each uses the run and the proof below
+    run/          one run: config, plug-in loading, the job runner (harness + logger +
+                  progress + Ctrl-C), checkpoints, run folders, files written whole
+    output/       what people read: the report (table, JSON), TensorBoard
+    proof/        the four checks: protocol, metric, magnitude, tolerances, parity,
+                  finite_diff, lockstep, result (what was found), harness (check_model)
+    adapter.py    every layout change between the two sides;  table.py  aligned tables
+
+`scratch` imports neither `torch_ref` nor `compare`; `torch_ref` imports nothing of
+`compare` and, of `scratch`, only its vocabulary (`spec`, `errors`).
 """
 
 from __future__ import annotations
