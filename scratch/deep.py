@@ -43,7 +43,7 @@ class DeepNet(Model):
     """
 
     def __init__(self, layer_dims: Sequence[int], activation: str | Sequence[str] = "relu",
-                 output: str = "sigmoid", init: str = "he", seed: int = 0,
+                 output: str = "sigmoid", init: str = "he", seed: int = 1,
                  alpha: float = 0.01, dtype: object = "float64") -> None:
         spec = ModelSpec.build(layer_dims, activation=activation, output=output, init=init,
                                alpha=alpha)

@@ -39,7 +39,7 @@ class LogisticRegression(Model):
     """
 
     def __init__(self, n_x: int, n_y: int = 1, output: str = "sigmoid", init: str = "zeros",
-                 seed: int = 0, dtype: object = "float64") -> None:
+                 seed: int = 1, dtype: object = "float64") -> None:
         spec = ModelSpec.build([check_int("n_x", n_x, 1), check_int("n_y", n_y, 1)],
                                activation=(), output=output, init=init)
         super().__init__(spec, seed, dtype)

@@ -36,7 +36,7 @@ class ShallowNet(Model):
     """
 
     def __init__(self, n_x: int, n_h: int = 4, n_y: int = 1, activation: str = "tanh",
-                 output: str = "sigmoid", init: str = "small", seed: int = 0,
+                 output: str = "sigmoid", init: str = "small", seed: int = 1,
                  alpha: float = 0.01, dtype: object = "float64") -> None:
         dims = [check_int("n_x", n_x, 1), check_int("n_h", n_h, 1), check_int("n_y", n_y, 1)]
         spec = ModelSpec.build(dims, activation=activation, output=output, init=init, alpha=alpha)

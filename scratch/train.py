@@ -23,7 +23,7 @@ from scratch.validate import check_X, check_Y
 Callback = Callable[[int, float, dict[str, np.ndarray]], None]
 
 
-def batch_order(m: int, batch_size: int | None, iterations: int, seed: int = 0,
+def batch_order(m: int, batch_size: int | None, iterations: int, seed: int = 1,
                 start_step: int = 0) -> Iterator[np.ndarray | None]:
     """`scratch.spec.batch_order` with a fresh permutation every epoch from
     `numpy.random.default_rng(seed)`: None (all m) for batch gradient descent, else index
@@ -78,7 +78,7 @@ def descend(model: Trainable, X: np.ndarray, Y: np.ndarray, lr: float,
 
 
 def fit(model: Model, X: object, Y: object, lr: float = 0.01, iterations: int = 1000,
-        batch_size: int | None = None, seed: int = 0, progress: bool | None = None,
+        batch_size: int | None = None, seed: int = 1, progress: bool | None = None,
         callback: Callback | None = None, start_step: int = 0) -> list[float]:
     """Train `model` in place by gradient descent and return the cost J of every step.
 

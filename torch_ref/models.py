@@ -37,7 +37,7 @@ class Net(nn.Module):
         loss_fn: BCEWithLogitsLoss or CrossEntropyLoss (mean over the m samples).
     """
 
-    def __init__(self, spec: ModelSpec, seed: int = 0, device: object = "cpu",
+    def __init__(self, spec: ModelSpec, seed: int = 1, device: object = "cpu",
                  dtype: object = "float64") -> None:
         super().__init__()
         self.spec = spec
@@ -127,7 +127,7 @@ class LogisticRegression(Net):
     """
 
     def __init__(self, n_x: int, n_y: int = 1, output: str = "sigmoid", init: str = "zeros",
-                 seed: int = 0, device: object = "cpu", dtype: object = "float64") -> None:
+                 seed: int = 1, device: object = "cpu", dtype: object = "float64") -> None:
         spec = ModelSpec.build([check_int("n_x", n_x, 1), check_int("n_y", n_y, 1)],
                                activation=(), output=output, init=init)
         super().__init__(spec, seed, device, dtype)
@@ -140,7 +140,7 @@ class ShallowNet(Net):
     """
 
     def __init__(self, n_x: int, n_h: int = 4, n_y: int = 1, activation: str = "tanh",
-                 output: str = "sigmoid", init: str = "small", seed: int = 0,
+                 output: str = "sigmoid", init: str = "small", seed: int = 1,
                  alpha: float = 0.01, device: object = "cpu", dtype: object = "float64") -> None:
         dims = [check_int("n_x", n_x, 1), check_int("n_h", n_h, 1), check_int("n_y", n_y, 1)]
         spec = ModelSpec.build(dims, activation=activation, output=output, init=init, alpha=alpha)
@@ -159,7 +159,7 @@ class DeepNet(Net):
     """
 
     def __init__(self, layer_dims: Sequence[int], activation: str | Sequence[str] = "relu",
-                 output: str = "sigmoid", init: str = "he", seed: int = 0,
+                 output: str = "sigmoid", init: str = "he", seed: int = 1,
                  alpha: float = 0.01, device: object = "cpu", dtype: object = "float64") -> None:
         spec = ModelSpec.build(layer_dims, activation=activation, output=output, init=init,
                                alpha=alpha)

@@ -58,7 +58,7 @@ def check_batch(model: Net, X: object, y: object) -> tuple[torch.Tensor, torch.T
 
 
 def fit(model: Net, X: torch.Tensor, y: torch.Tensor, lr: float = 0.01, iterations: int = 1000,
-        batch_size: int | None = None, seed: int = 0, progress: bool | None = None,
+        batch_size: int | None = None, seed: int = 1, progress: bool | None = None,
         callback: Callable[[int, float], None] | None = None, start_step: int = 0) -> list[float]:
     """Train `model` in place with torch.optim.SGD and return the cost J of every step.
 

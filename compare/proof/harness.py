@@ -150,7 +150,7 @@ def split_of(data: Data) -> tuple[Any, Any, Any, Any]:
 
 
 def check_model(model: object, data: Data, *, lr: float, iterations: int,
-                batch_size: int | None = None, seed: int = 0, device: object = "cpu",
+                batch_size: int | None = None, seed: int = 1, device: object = "cpu",
                 activation: object = None, output: object = None, alpha: float = 0.01,
                 fd_max_entries: int = FD_MAX_ENTRIES, name: str | None = None,
                 on_start: Callable[[ScratchSide, Net], None] | None = None,
