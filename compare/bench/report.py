@@ -232,6 +232,22 @@ def _head_lines(result: dict, json_path: Path) -> list[str]:
     return lines
 
 
+def harness_lines(result: dict) -> list[str]:
+    """The harness's cost per dataset: lockstep wall against the ideal, idle and busy."""
+    cost = result.get("harness_cost")
+    if not cost:
+        return []
+    rows = [[r["dataset"], str(r["layers"]), r["m"], "busy" if r["busy"] else "as is",
+             f"{r['wall_s']:.2f}", f"{r['ideal_s']:.2f}", f"{r['ratio']:.2f}"] for r in cost["rows"]]
+    return ["### The harness's cost per dataset", "",
+            f"Each built-in dataset's default deep model, {cost['iterations']} lockstep steps as "
+            "`check_model` runs them (wall), against the ideal: the steps times one scratch step "
+            "plus the two torch steps a lockstep step takes, each timed alone on one thread, in "
+            f"the same condition; then again with {cost['cores']} busy-loop processes (one a core).",
+            "", table.markdown(["dataset", "layers", "m", "cores", "wall s", "ideal s", "wall/ideal"],
+                               rows), ""]
+
+
 def _step_sections(result: dict) -> list[str]:
     passes = [("", result["configs"], result["threads"])]
     if "single_thread" in result:
@@ -264,7 +280,8 @@ def _allocator_section(result: dict) -> list[str]:
 
 def _tail_lines(result: dict) -> list[str]:
     s = result["settings"]
-    lines = ["## Memory", "", *memory_lines(result), "", "## Whole jobs", "", *jobs_lines(result)]
+    lines = ["## Memory", "", *memory_lines(result), "", "## Whole jobs", "", *jobs_lines(result),
+             *harness_lines(result)]
     missed = bench_targets.misses(result)
     if missed:
         lines += ["## Missed targets: what this run's numbers say", "",

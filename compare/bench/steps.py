@@ -32,8 +32,8 @@ from threadpoolctl import threadpool_limits
 
 import scratch
 from compare import adapter
+from compare.bench import harness_cost, measure
 from compare.bench import jobs as bench_jobs
-from compare.bench import measure
 from compare.bench import report as bench_report
 from compare.bench import targets as bench_targets
 from compare.run import files
@@ -258,9 +258,9 @@ def whole_jobs(settings: Settings, quick: bool, log=print) -> dict:
     if not quick:                # the part that does not grow with the lockstep steps
         suite["fixed_s"] = bench_jobs.parity_suite(1, settings.parity_every)["wall_s"]
     log("bench: TensorBoard logging on the main job ...")
-    return {"parity_suite": suite,
-            "tensorboard": bench_jobs.tensorboard_overhead(settings.tb_iterations,
-                                                           settings.tb_repeats)}
+    tb = bench_jobs.tensorboard_overhead(settings.tb_iterations, settings.tb_repeats)
+    cost = harness_cost.per_dataset(20, ("flower",), log) if quick else harness_cost.per_dataset(log=log)
+    return {"parity_suite": suite, "tensorboard": tb, "harness_cost": cost}
 
 
 def pick_configs(text: str | None, quick: bool) -> list[BenchConfig]:

@@ -11,6 +11,8 @@ LOOP_TARGET = 1.10          # torch_ref / bare, every config
 MEMORY_TARGET = 1.5         # scratch peak / minimum, large
 LOGGING_TARGET = 1.15       # logged / unlogged main job
 PARITY_TARGET_S = 15.0      # float64 parity suite, seconds
+HARNESS_TARGET = 1.5        # lockstep wall / ideal, every dataset's default deep model
+DIGITS_TARGET_S = 25.0      # the digits main job's 5,000 lockstep steps, seconds
 
 
 def _target(name: str, config: str, dtype: str, value: float | None, bound: float,
@@ -63,9 +65,25 @@ def targets(result: dict) -> list[dict]:
                              suite["wall_s"] if whole else None, PARITY_TARGET_S, "<"))
         if not whole:
             found[-1]["note"] = sample_note(suite["cases"], suite["of_cases"])
+    found += harness_targets(result.get("harness_cost"))
     if result.get("quick"):          # a smoke test's sizes support no verdict
         for t in found:
             t["met"] = None
+    return found
+
+
+def harness_targets(cost: dict | None) -> list[dict]:
+    """The harness's overhead on every dataset, idle and busy; the digits main job's time."""
+    if not cost:
+        return []
+    found = []
+    for row in cost["rows"]:
+        where = "busy cores" if row["busy"] else "as the machine is"
+        found.append(_target("lockstep wall / ideal", row["dataset"], "float64", row["ratio"],
+                             HARNESS_TARGET, "<=", where))
+        if row["dataset"] == "digits" and cost["iterations"] == 5000:
+            found.append(_target("digits main job seconds", "digits", "float64", row["wall_s"],
+                                 DIGITS_TARGET_S, "<=", where))
     return found
 
 

@@ -296,3 +296,25 @@ def test_python_dash_m_reports_bad_usage():
     run = subprocess.run([sys.executable, "-m", "compare", "bench", "--only", "huge"],
                          capture_output=True, text=True, timeout=120)
     assert run.returncode == 2 and "only: unknown config 'huge'" in run.stderr
+
+
+def test_the_harness_cost_is_measured_per_dataset_idle_and_busy(quick):
+    """The quick run measures flower only, both conditions; wall and ideal in the same run."""
+    _, result, md, _ = quick
+    cost = result["harness_cost"]
+    assert [(r["dataset"], r["busy"]) for r in cost["rows"]] == [("flower", False), ("flower", True)]
+    for r in cost["rows"]:
+        assert positive(r["wall_s"]) and positive(r["ideal_s"]) and r["ratio"] == r["wall_s"] / r["ideal_s"]
+        assert r["layers"] == [2, 10, 5, 1] and r["m"] == 320
+    assert "### The harness's cost per dataset" in md and "| flower | [2, 10, 5, 1] | 320 | busy |" in md
+
+
+def test_the_harness_targets_judge_every_row_and_the_digits_main_job():
+    cost = {"iterations": 5000, "cores": 2, "rows": [
+        {"dataset": "digits", "busy": False, "wall_s": 20.0, "ideal_s": 16.0, "ratio": 1.25},
+        {"dataset": "flower", "busy": True, "wall_s": 9.0, "ideal_s": 3.0, "ratio": 3.0}]}
+    found = bench_targets.harness_targets(cost)
+    assert [(t["target"], t["config"], t["met"]) for t in found] == [
+        ("lockstep wall / ideal", "digits", True), ("digits main job seconds", "digits", True),
+        ("lockstep wall / ideal", "flower", False)]
+    assert bench_targets.harness_targets({**cost, "iterations": 20})[1]["target"] == "lockstep wall / ideal"

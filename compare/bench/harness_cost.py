@@ -1,0 +1,111 @@
+"""The harness's own cost, per dataset: the lockstep training of each built-in dataset's
+default deep model (the main job's settings) against the ideal in the same run.
+
+    wall   the lockstep training as `check_model` runs it (threads by the policy)
+    ideal  iterations x (one scratch step + the two torch steps a lockstep step takes:
+           the free-running side and the probe), each timed alone on one thread
+
+wall / ideal is the harness's overhead: comparisons, copies and any thread hand-offs.
+Each dataset is measured twice, the ideal and the wall in the same condition: as the
+machine is, and with one busy-loop process per core started here (stopped by PID, each
+ending by itself after a time limit), since users run this on busy laptops.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
+
+from compare import adapter
+from compare.proof import harness, lockstep
+from compare.run.config import RunConfig, build_scratch
+from scratch import datasets
+from scratch import train as scratch_train
+from scratch.threads import blas_threads
+from torch_ref.device import torch_threads
+from torch_ref.train import Trainer
+
+BUSY = "import time\nend = time.time() + {limit}\nwhile time.time() < end: pass\n"
+
+
+@contextmanager
+def busy_cores(limit_s: float) -> Iterator[int]:
+    """One busy-loop process per core for the block (each ends by itself after `limit_s`)."""
+    n = os.cpu_count() or 1
+    procs = [subprocess.Popen([sys.executable, "-c", BUSY.format(limit=limit_s)]) for _ in range(n)]
+    try:
+        yield n
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                os.kill(p.pid, signal.SIGKILL)
+            p.wait(timeout=10)
+
+
+def best_of(step: Callable[[], object], reps: int) -> float:
+    """The fastest of `reps` timings of `step` (after one warm-up call), in seconds."""
+    step()
+    times = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        step()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def setup_for(name: str, cfg: RunConfig) -> harness.Setup:
+    data = datasets.load(name, seed=cfg.seed)
+    model = build_scratch("deep", cfg, data)
+    setup = harness.prepare(model, data, cfg.lr_for("deep"), cfg.iterations, cfg.batch_size,
+                            cfg.seed, "cpu", None, cfg.output_for(data), cfg.alpha, cfg.fd_max_entries)
+    adapter.copy_params_to_torch(setup.model.params, setup.reference)
+    return setup
+
+
+def ideal_step(setup: harness.Setup, reps: int = 20) -> float:
+    """One scratch step and two torch steps on the whole batch, each alone on one thread."""
+    model, reference = copy.deepcopy(setup.model), copy.deepcopy(setup.reference)
+    Xt = adapter.batch_to_torch(setup.X, reference.device, reference.dtype)
+    yt = adapter.targets_to_torch(setup.Y, reference.spec.output, reference.device, reference.dtype)
+    trainer = Trainer(reference, setup.lr * 1e-9)      # a tiny step: the state hardly moves
+    with torch_threads(1), blas_threads(1):
+        scratch_s = best_of(lambda: scratch_train.step(model, setup.X, setup.Y, setup.lr * 1e-9), reps)
+        torch_s = best_of(lambda: trainer.step(Xt, yt), reps)
+    return scratch_s + 2 * torch_s
+
+
+def lockstep_wall(setup: harness.Setup) -> float:
+    """Seconds of the lockstep training as check_model runs it."""
+    with harness.numerics(setup):
+        t0 = time.perf_counter()
+        trajectory = lockstep.train(setup.model, setup.reference, setup.X, setup.Y, setup.lr,
+                                    setup.iterations, setup.batch_size, setup.seed,
+                                    setup.tol.trajectory, forward_tol=setup.tol.forward)
+        wall = time.perf_counter() - t0
+    if not trajectory.result.passed:
+        raise RuntimeError(f"harness cost: the lockstep run failed: {trajectory.result.detail}")
+    return wall
+
+
+def per_dataset(iterations: int | None = None, names: tuple[str, ...] = datasets.NAMES,
+                log: Callable[[str], None] = print) -> dict:
+    """{'iterations', 'rows': [{dataset, layers, m, busy, wall_s, ideal_s, ratio}, ...]}."""
+    cfg = RunConfig(models=("deep",)) if iterations is None else RunConfig(models=("deep",),
+                                                                           iterations=iterations)
+    rows = []
+    for busy in (False, True):
+        for name in names:
+            log(f"bench: harness cost, {name}{', busy cores' if busy else ''} ...")
+            setup = setup_for(name, cfg)
+            with busy_cores(limit_s=600) if busy else nullcontext():
+                ideal = ideal_step(setup) * cfg.iterations      # in the same condition
+                wall = lockstep_wall(setup)
+            rows.append({"dataset": name, "layers": list(setup.spec.layer_dims), "m": setup.X.shape[1],
+                         "busy": busy, "wall_s": wall, "ideal_s": ideal, "ratio": wall / ideal})
+    return {"iterations": cfg.iterations, "cores": os.cpu_count(), "rows": rows}
