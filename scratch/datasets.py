@@ -50,7 +50,7 @@ class Dataset:
         return self.X_train.shape[0]
 
 
-def flower(m: int = 400, seed: int = 0, noise: float = 0.2) -> tuple[np.ndarray, np.ndarray]:
+def flower(m: int = 400, seed: int = 1, noise: float = 0.2) -> tuple[np.ndarray, np.ndarray]:
     """The course's planar "flower": m/2 points per class, X [2, m], y [m].
 
     For class j: theta = linspace(3.12 j, 3.12 (j + 1), m/2) + noise * N(0, 1),
@@ -137,7 +137,7 @@ def split(name: str, samples: np.ndarray, labels: np.ndarray, test_fraction: flo
     )
 
 
-def load(name: str = "flower", seed: int = 0, m: int | None = None,
+def load(name: str = "flower", seed: int = 1, m: int | None = None,
          test_fraction: float = 0.2) -> Dataset:
     """Load the dataset `name`, split (and for real sets standardize) it.
 
