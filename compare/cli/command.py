@@ -5,6 +5,7 @@
     nncompare --scratch-impl mymodule:MyNet --layers 2,4,1
     nncompare experiment --list       the experiments of the notes' claims
     nncompare bench [--quick]         speed and memory of both implementations
+    nncompare precision               torch's float32/bfloat16/TF32/float16 drift from float64 truth
     nncompare --tensorboard           then serve the run's TensorBoard logs (runs/<experiment>/)
 
 With `--json -` the JSON report goes to standard output and everything else
@@ -62,6 +63,9 @@ def dispatch(argv: list[str]) -> int:
     if argv and argv[0] == "bench":
         from compare.cli import bench
         return bench.main(argv[1:])
+    if argv and argv[0] == "precision":
+        from compare.precision import cli_main
+        return cli_main(argv[1:])
     args = main_parser().parse_args(argv)
     from compare.cli import main_job
     return main_job.run(args)

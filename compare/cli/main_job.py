@@ -228,6 +228,7 @@ def log_config(cfg: RunConfig, data: datasets.Dataset) -> dict:
 def environment(cfg: RunConfig) -> dict:
     import torch
 
+    from compare.precision import numerics_environment
     from compare.proof.tolerances import tolerance
     from torch_ref.device import resolve_device
 
@@ -236,7 +237,8 @@ def environment(cfg: RunConfig) -> dict:
     return {"numpy": np.__version__, "torch": torch.__version__, "device": str(device),
             "dtype": cfg.dtype, "threads": torch.get_num_threads(),
             "tolerances": {"forward": tol.forward, "gradients": tol.gradients,
-                           "trajectory": tol.trajectory}}
+                           "trajectory": tol.trajectory},
+            "numerics": numerics_environment(device)}
 
 
 def write_json(args: argparse.Namespace, plan: RunPlan, reports: list[ModelReport],

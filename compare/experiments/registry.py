@@ -7,6 +7,7 @@ from compare.experiments import (
     dead_relu,
     hidden_size,
     loop_vs_vectorized,
+    mnist,
     more_data,
     printed_errata,
     vanishing,
@@ -26,6 +27,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         loop_vs_vectorized.EXPERIMENT,
         more_data.EXPERIMENT,
         printed_errata.EXPERIMENT,
+        mnist.EXPERIMENT,
     )
 }
 

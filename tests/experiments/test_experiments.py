@@ -233,7 +233,7 @@ def test_list_names_every_experiment(capsys):
     assert cli.main(["--list"]) == 0
     out = capsys.readouterr().out
     assert all(name in out for name in EXPERIMENTS)
-    assert len(EXPERIMENTS) == 8
+    assert len(EXPERIMENTS) == 9
 
 
 def test_an_unknown_name_suggests_the_closest():
