@@ -68,12 +68,19 @@ def nncompare(command, cwd, timeout=600):
 
 
 def test_every_readme_command_is_run_by_a_test():
-    """The main job (its table, below), --tensorboard (tests/output), the resume and the
-    plug-in commands (below): a new command in the README needs a test here."""
+    """The main job (its table, below), --tensorboard (tests/output), the resume, plug-in and
+    precision commands (below): a new command in the README needs a test here."""
     assert set(commands()) == {
         "nncompare", "nncompare --tensorboard",
         "nncompare --resume runs/flower-20250101-120000 --iterations 2000",
-        "nncompare --scratch-impl examples/course_style.py:CourseNet --layers 2,10,5,1 --activation tanh"}
+        "nncompare --scratch-impl examples/course_style.py:CourseNet --layers 2,10,5,1 --activation tanh",
+        "nncompare precision --iterations 200 --no-log"}
+
+
+def test_the_precision_command_passes_as_shown():
+    done = nncompare(next(c for c in commands() if "precision" in c) + " --no-progress", cwd=README.parent)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "float32: one step from the common start within" in done.stdout
 
 
 def test_the_plug_in_command_passes_as_shown():
