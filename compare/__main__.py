@@ -4,4 +4,5 @@ import sys
 
 from compare.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":      # not again in the ranks `--nproc` spawns (they import it)
+    sys.exit(main())

@@ -19,7 +19,8 @@ import numpy as np
 import torch
 
 from compare import adapter
-from compare.proof import finite_diff, lockstep, parity
+from compare.distributed import ddp
+from compare.proof import dataparallel, finite_diff, lockstep, parity
 from compare.proof.metric import Comparison
 from compare.proof.protocol import ScratchSide, failed_in, layer_dims_of, raised
 from compare.proof.result import CHECKS, CheckResult, ModelReport, merge
@@ -156,7 +157,8 @@ def check_model(model: object, data: Data, *, lr: float, iterations: int,
                 on_start: Callable[[ScratchSide, Net], None] | None = None,
                 on_step: Callable[[lockstep.StepRecord], None] | None = None,
                 progress: Callable[[int], None] | None = None, start_step: int = 0,
-                torch_params: dict[str, np.ndarray] | None = None) -> ModelReport:
+                torch_params: dict[str, np.ndarray] | None = None,
+                nproc: int | None = None) -> ModelReport:
     """Run the four checks on `model` (a scratch-protocol object) and train it in lockstep.
 
     `model` is ours (scratch.DeepNet, ...) or any object of `compare.proof.protocol`; `data` a
@@ -168,13 +170,29 @@ def check_model(model: object, data: Data, *, lr: float, iterations: int,
     says so. Above `fd_max_entries` parameters, finite differences check a seeded sample.
     on_start, on_step, progress: hooks for logs and progress bars. A run resumed after
     `start_step` steps checks 1-3 at scratch's parameters, then torch trains on from its own
-    `torch_params` (scratch layout). Raises InvalidArgument naming a bad argument, dataset or
-    a model that breaks the protocol.
+    `torch_params` (scratch layout). nproc: torch trains by DistributedDataParallel on that many
+    ranks (`compare.proof.dataparallel`; None: the launcher's WORLD_SIZE, else 1). Raises
+    InvalidArgument naming a bad argument, dataset or a model that breaks the protocol.
     """
+    arguments = dict(locals())               # for the ranks, when this call starts them
     setup = prepare(model, data, lr, iterations, batch_size, seed, device, activation, output,
                     alpha, fd_max_entries)
     start_step = check_int("start_step", start_step, 0)
-    report = ModelReport(name or type(model).__name__, setup.description)
+    world = dataparallel.world_of(nproc, setup.reference.device, setup.X.shape[1], setup.batch_size)
+    if world.launch_here:
+        return world.launch(check_model, arguments)
+    return world.share(checked(setup, world, name or type(model).__name__, on_start, on_step,
+                               progress, start_step, torch_params))
+
+
+def checked(setup: Setup, world: dataparallel.World, name: str,
+            on_start: Callable[[ScratchSide, Net], None] | None,
+            on_step: Callable[[lockstep.StepRecord], None] | None,
+            progress: Callable[[int], None] | None, start_step: int,
+            torch_params: dict[str, np.ndarray] | None) -> ModelReport:
+    """The four checks of `setup`, as rank `world.rank` (ranks 1..N-1 only train torch)."""
+    report = ModelReport(name, setup.description + world.note)
+    dataparallel.place(world, setup.reference)        # cuda:LOCAL_RANK on NCCL
     if not shapes_agree(setup, report):
         return report
     # the same start, by copying (a resumed run's torch side goes on from its own parameters)
@@ -183,10 +201,10 @@ def check_model(model: object, data: Data, *, lr: float, iterations: int,
     if on_start is not None:
         on_start(setup.model, setup.reference)
     with numerics(setup):
-        if not check_points(setup, report):
+        if not world.agree(world.rank > 0 or check_points(setup, report)):
             return report
-        train(setup, report, on_step, progress, start_step)
-    if not report.error and not report.checks["trajectory"].error:
+        train(setup, report, on_step, progress, start_step, world)
+    if world.rank == 0 and not report.error and not report.checks["trajectory"].error:
         score(setup, report)
     return report
 
@@ -230,12 +248,19 @@ def check_points(setup: Setup, report: ModelReport) -> bool:
 
 
 def train(setup: Setup, report: ModelReport, on_step: Callable[[lockstep.StepRecord], None] | None,
-          progress: Callable[[int], None] | None, start_step: int) -> None:
-    """Check 4: both sides trained in lockstep, every step compared."""
-    trajectory = lockstep.train(setup.model, setup.reference, setup.X, setup.Y, setup.lr,
-                                setup.iterations, setup.batch_size, setup.seed,
-                                setup.tol.trajectory, on_step, progress, start_step,
-                                setup.tol.forward)
+          progress: Callable[[int], None] | None, start_step: int,
+          world: dataparallel.World = dataparallel.ONE) -> None:
+    """Check 4: both sides trained in lockstep, every step compared (ranks 1..N-1: their
+    torch side only, step for step with rank 0)."""
+    if world.rank > 0:
+        return ddp.follow(setup.reference, setup.X, setup.Y, setup.lr, setup.iterations,
+                          setup.batch_size, setup.seed, start_step)
+    with world.trainers() as trainers:
+        trajectory = lockstep.train(setup.model, setup.reference, setup.X, setup.Y, setup.lr,
+                                    setup.iterations, setup.batch_size, setup.seed,
+                                    setup.tol.trajectory, on_step, progress, start_step,
+                                    setup.tol.forward, trainers)
+    dataparallel.judge(trajectory, trainers, setup.reference, setup.tol.trajectory ** 0.5)
     report.trajectory = trajectory
     report.checks["trajectory"] = trajectory.result
     if trajectory.diverged is not None:

@@ -30,8 +30,10 @@ import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
+import torch
 
 from compare import adapter
 from compare.proof import parity
@@ -87,6 +89,16 @@ def state_errors(J: float, params: dict[str, np.ndarray], J_ref: float,
     return found + [compare(name, p, ref[name], tol, scales[name]) for name, p in params.items()]
 
 
+class StepTrainer(Protocol):
+    """What the lockstep steps each torch side with: `torch_ref.train.Trainer`'s `step`."""
+
+    def step(self, X: torch.Tensor, y: torch.Tensor) -> torch.Tensor: ...
+
+
+# (reference, probe, lr) -> their trainers
+Trainers = Callable[[Net, Net, float], tuple[StepTrainer, StepTrainer]]
+
+
 def _at_step(c: Comparison, t: int) -> Comparison:
     return dataclasses.replace(c, where=f"at step {t}", step=t)
 
@@ -98,7 +110,7 @@ class Lockstep:
     measures it; `record(t)` is what the logs get; `finish()` the check's result."""
 
     def __init__(self, model: ScratchSide, reference: Net, X: np.ndarray, Y: np.ndarray,
-                 lr: float, tol: float, forward_tol: float) -> None:
+                 lr: float, tol: float, forward_tol: float, trainers: Trainers | None = None) -> None:
         self.model, self.reference, self.X, self.Y, self.lr, self.tol = model, reference, X, Y, lr, tol
         self.forward_tol = forward_tol
         self.kinked = any(g in KINKED for g in reference.spec.activations)   # ReLU or Leaky ReLU
@@ -107,9 +119,9 @@ class Lockstep:
         self.overflow = ""                            # what NumPy raised, when it did
         self.Xt = adapter.batch_to_torch(X, reference.device, reference.dtype)          # [m, n0]
         self.yt = adapter.targets_to_torch(Y, reference.spec.output, reference.device, reference.dtype)
-        self.trainer = Trainer(reference, lr)
         self.probe = copy.deepcopy(reference)
-        self.probe_trainer = Trainer(self.probe, lr)
+        self.trainer, self.probe_trainer = (Trainer(reference, lr), Trainer(self.probe, lr)) \
+            if trainers is None else trainers(reference, self.probe, lr)   # data-parallel ones
         self.names = list(model.params)
         self.out = Trajectory()
         self.first_bad: Comparison | None = None      # the first step whose step error is over tol
@@ -244,11 +256,12 @@ def train(model: ScratchSide, reference: Net, X: np.ndarray, Y: np.ndarray, lr: 
           iterations: int, batch_size: int | None, seed: int, tol: float,
           on_step: Callable[[StepRecord], None] | None = None,
           progress: Callable[[int], None] | None = None, start_step: int = 0,
-          forward_tol: float = 0.0) -> Trajectory:
+          forward_tol: float = 0.0, trainers: Trainers | None = None) -> Trajectory:
     """Train `model` and `reference` together for `iterations` steps, comparing after each; a
     run resumed after `start_step` steps sees the batches and step numbers an unbroken one would.
-    `forward_tol` is the forward check's bound (for telling a ReLU kink's rounding)."""
-    run = Lockstep(model, reference, X, Y, lr, tol, forward_tol)
+    `forward_tol` is the forward check's bound (for telling a ReLU kink's rounding); `trainers`
+    makes the reference's and the probe's trainers (default `Trainer`; DDP ones on N ranks)."""
+    run = Lockstep(model, reference, X, Y, lr, tol, forward_tol, trainers)
     order = scratch_train.batch_order(X.shape[1], batch_size, iterations, seed, start_step)
     for t, idx in enumerate(order, start=start_step):
         if not run.step(t, idx):

@@ -1,0 +1,41 @@
+"""The split of a batch across ranks and the loss weights, without processes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from compare.distributed import ddp
+from scratch.errors import InvalidArgument
+
+
+@pytest.mark.parametrize("m, n", [(209, 2), (320, 3), (17, 3), (5, 5), (101, 4)])
+def test_shards_cover_the_batch_once_and_the_weights_give_its_mean(m, n):
+    rows = [ddp.shard(m, r, n) for r in range(n)]
+    assert np.array_equal(np.concatenate(rows), np.arange(m))            # in order, each once
+    assert max(map(len, rows)) - min(map(len, rows)) <= 1
+    weights = [ddp.weight_of(len(r), m, n, None) for r in rows]
+    assert sum(w / n for w in weights) == pytest.approx(1.0, rel=1e-15)  # DDP's mean of N terms
+    if m % n == 0:
+        assert weights == [1.0] * n                                       # exactly, even split
+
+
+def test_distributed_samplers_padding_repeats_samples():
+    rows = np.concatenate([ddp.sampler_shard(209, r, 2) for r in range(2)])
+    assert len(rows) == 210 and np.bincount(rows).max() == 2
+
+
+@pytest.mark.parametrize("m, batch, n, ok", [(320, None, 2, True), (320, 101, 17, True),
+                                             (320, 101, 18, False), (3, None, 4, False)])
+def test_a_batch_smaller_than_the_world_is_refused(m, batch, n, ok):
+    if ok:
+        ddp.check_batch_sizes(m, batch, n)
+    else:
+        with pytest.raises(InvalidArgument, match="nproc: "):
+            ddp.check_batch_sizes(m, batch, n)
+
+
+def test_an_unknown_mistake_is_refused(monkeypatch):
+    monkeypatch.setenv("NNCOMPARE_DDP_MISTAKE", "nonsense")
+    with pytest.raises(InvalidArgument, match="NNCOMPARE_DDP_MISTAKE"):
+        ddp.mistake()
