@@ -12,7 +12,11 @@ With `--json -` the JSON report goes to standard output and everything else
 (the table, where the logs are) to standard error.
 
 Exit codes: 0 every check agrees; 1 a check failed or training diverged;
-2 bad usage (one line on stderr, nothing written); 3 a bug of nncompare; 130 interrupted.
+2 bad usage (one line on stderr, nothing written) or a failure of the environment (a full
+disk, a folder that cannot be written: one line naming the path, what was complete kept);
+3 a bug of nncompare; 128 + the signal when stopped by Ctrl-C (130), SIGTERM (143) or
+SIGHUP (129). The signals are handled from the first line of this module on (during the
+imports: one line and that exit code); one the parent set to be ignored stays ignored.
 
 `main` sends a first word `experiment` or `bench` to that subcommand (compare.cli.experiment,
 compare.cli.bench), anything else to the main job (compare.cli.main_job); each is imported
@@ -21,31 +25,78 @@ only when it runs, and turns its exceptions into the exit codes above.
 
 from __future__ import annotations
 
-import os
-import sys
-import tempfile
-import traceback
-from collections.abc import Sequence
-from pathlib import Path
+from compare.run import signals
 
-from compare.cli.parsers import main_parser
-from scratch.errors import InvalidArgument
+signals.install_early()    # first of all: a Ctrl-C during the imports is one line, exit 130
+
+import os  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import threading  # noqa: E402
+import traceback  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+from compare.cli.parsers import main_parser  # noqa: E402
+from compare.run.faults import (  # noqa: E402
+    EnvironmentFailure,
+    environment_failure,
+    is_environmental,
+    quiet_writer_threads,
+)
+from scratch.errors import InvalidArgument  # noqa: E402
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    on_main = threading.current_thread() is threading.main_thread()
+    previous = signals.install(signals._raise) if on_main else {}
     try:
-        return dispatch(argv)
+        return finished(dispatch(argv))
+    except KeyboardInterrupt as exc:
+        return interrupted(exc)
+    finally:
+        signals.restore(previous)
+
+
+def finished(code: int) -> int:
+    """`code`, once standard output is flushed (a full disk there is an environment failure)."""
+    try:
+        sys.stdout.flush()
+    except OSError as exc:
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silences the flush at exit
+        print(f"nncompare: error: {environment_failure(exc, 'standard output')}", file=sys.stderr)
+        return 2
+    return code
+
+
+def interrupted(exc: KeyboardInterrupt) -> int:
+    """One line, and 128 + the signal (130 for Ctrl-C)."""
+    where = getattr(exc, "where", "")
+    code = getattr(exc, "code", 130)
+    with_signal = "" if code == 130 else f" by {signals.name(code - 128)}"
+    print(f"nncompare: interrupted{with_signal}" + (f"; {where}" if where else ""), file=sys.stderr)
+    return code
+
+
+def dispatch(argv: list[str]) -> int:
+    """The subcommand or main job of `argv`, its exceptions turned into exit codes."""
+    try:
+        with quiet_writer_threads():
+            return subcommand(argv)
     except InvalidArgument as exc:
         print(f"nncompare: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("nncompare: interrupted", file=sys.stderr)
-        return 130
+    except EnvironmentFailure as exc:
+        print(f"nncompare: error: {exc}", file=sys.stderr)
+        return 2
     except BrokenPipeError:   # e.g. `nncompare | head`: the reader left, nothing more to say
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silences the flush at exit
         return 0
     except Exception as exc:  # a bug of nncompare itself: one line here, the traceback in a file
+        if isinstance(exc, OSError) and is_environmental(exc):   # the disk: full, read-only
+            print(f"nncompare: error: {environment_failure(exc, None)}", file=sys.stderr)
+            return 2
         if os.environ.get("NNCOMPARE_TRACEBACK"):
             raise
         path = internal_error_file()
@@ -55,7 +106,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 3
 
 
-def dispatch(argv: list[str]) -> int:
+def subcommand(argv: list[str]) -> int:
     """Run the subcommand `argv` names, or the main job."""
     if argv and argv[0] == "experiment":
         from compare.cli import experiment

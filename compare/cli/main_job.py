@@ -16,10 +16,12 @@ from typing import TYPE_CHECKING, TextIO
 
 import numpy as np
 
+from compare.cli import parallel
 from compare.cli.parsers import given
 from compare.output import report
 from compare.run import files, plugin, rundir
 from compare.run.config import MODELS, RunConfig, build_scratch
+from compare.run.faults import EnvironmentFailure, environment_failure, is_environmental
 from scratch import datasets
 from scratch.errors import InvalidArgument
 from scratch.spec import ModelSpec, check_int
@@ -111,6 +113,9 @@ def plan_run(args: argparse.Namespace) -> RunPlan:
     resumed = Path(args.resume) if args.resume is not None else None
     cfg, jobs = resume_plan(args, resumed) if resumed is not None else (config_from(args), None)
     data = datasets.load(cfg.dataset, seed=cfg.seed)
+    for job in jobs or ():              # a model of the resumed run that never started
+        if job.model is None:
+            job.model = build_scratch(job.kind, cfg, data)
     kinds = ("deep",) if args.scratch_impl else cfg.models
     lrs = [job.lr for job in jobs] if jobs is not None else [cfg.lr_for(kind) for kind in kinds]
     for lr in lrs:                      # the training arguments, with each model's own lr
@@ -119,6 +124,7 @@ def plan_run(args: argparse.Namespace) -> RunPlan:
     from compare.run import job as runner
 
     cadence = Cadence.auto(cfg.iterations, args.log_every, args.hist_every, args.image_every)
+    check_int("checkpoint_every", args.checkpoint_every if args.checkpoint_every is not None else 0, 0)
     folder = None if resumed is not None else runner.log_plan(
         None if args.no_log else args.logdir, args.experiment, cfg.dataset, args.overwrite,
         needs_logs={"--experiment": args.experiment is not None, "--overwrite": args.overwrite,
@@ -173,10 +179,18 @@ def run(args: argparse.Namespace) -> int:
 
 def run_checked(args: argparse.Namespace, json_out: TextIO) -> int:
     """The run of checked arguments; with `--json -`, the JSON goes to `json_out`."""
+    if parallel.is_follower():          # rank 1..N-1 of --nproc or torchrun: torch, silently
+        return follow(plan_run(parallel.quiet(args)))
     plan = plan_run(args)
+    if parallel.starts_ranks(args, plan.data.X_train.shape[1], plan.cfg.batch_size, plan.cfg.device):
+        return parallel.run_ranks(args, run, plan.cfg.device)
     experiment = plan.resumed or (rundir.create(plan.folder) if plan.folder is not None else None)
-    reports, log_seconds = train(args, plan, experiment)
+    problems: list[str] = []
+    reports, log_seconds = train(args, plan, experiment, problems)
     print(report.table(reports))
+    if plan.resumed is not None:
+        print("resumed: " + "; ".join(f"{job.kind} from step {job.start_step} to "
+                                      f"{job.start_step + plan.cfg.iterations}" for job in plan.jobs))
     if experiment is not None:
         print(f"TensorBoard logs in {experiment} ({log_seconds:.1f} s of logging); "
               f"view them with: tensorboard --logdir {experiment}")
@@ -185,12 +199,28 @@ def run_checked(args: argparse.Namespace, json_out: TextIO) -> int:
     if args.tensorboard and experiment is not None:
         from compare.output.tensorboard import server
         server.serve(Path(experiment))
+    if problems:
+        for problem in problems:
+            print(f"nncompare: error: could not write {problem}", file=sys.stderr)
+        print(f"nncompare: the table above is of what finished; everything written is kept in "
+              f"{experiment}", file=sys.stderr)
+        return 2
     return 0 if all(r.passed for r in reports) else 1
 
 
-def train(args: argparse.Namespace, plan: RunPlan,
-          experiment: Path | None) -> tuple[list[ModelReport], float]:
-    """Every job checked and trained, with a progress bar; the reports and the seconds logging."""
+def follow(plan: RunPlan) -> int:
+    """A follower rank's run: every job's torch side, no logs; rank 0's exit code."""
+    from compare.run import job as runner
+
+    reports, _ = runner.run(plan.jobs, plan.cfg, plan.data, None, plan.cadence, {}, lambda t: None)
+    return 0 if all(r.passed for r in reports) else 1
+
+
+def train(args: argparse.Namespace, plan: RunPlan, experiment: Path | None,
+          problems: list[str] | None = None) -> tuple[list[ModelReport], float]:
+    """Every job checked and trained, with a progress bar; the reports and the seconds logging.
+    What could not be written goes to `problems`; a folder is removed only for a run whose
+    training never started (a late bad argument)."""
     from tqdm.auto import tqdm
 
     from compare.run import job as runner
@@ -200,19 +230,26 @@ def train(args: argparse.Namespace, plan: RunPlan,
                disable=True if args.no_progress else None, file=sys.stderr)
     try:
         return runner.run(plan.jobs, cfg, data, experiment, plan.cadence, log_config(cfg, data),
-                          progress=lambda t: bar.update(1))
-    except InvalidArgument:             # bad usage found late (e.g. by the harness): no folder left
-        if experiment is not None and plan.resumed is None:
-            rundir.remove(experiment)
+                          progress=lambda t: bar.update(1), problems=problems,
+                          run_id=rundir.run_id(experiment) if experiment is not None else None,
+                          checkpoint_every=checkpoint_every(args, cfg))
+    except InvalidArgument as exc:      # bad usage found late (e.g. by the harness)
+        if experiment is not None and plan.resumed is None and not getattr(exc, "started", True):
+            rundir.remove(experiment)   # ... before any training: no folder left
         raise
-    except KeyboardInterrupt:
-        bar.close()
-        if experiment is not None:
-            print(f"nncompare: interrupted; logs and checkpoints so far in {experiment} "
-                  f"(go on with: nncompare --resume {experiment} --iterations N)", file=sys.stderr)
-        raise
+    except OSError as exc:              # the environment: a full disk, a read-only folder
+        if not is_environmental(exc):
+            raise
+        kept = f"what was written is kept in {experiment}" if experiment is not None else ""
+        raise EnvironmentFailure(environment_failure(exc, experiment, kept)) from None
     finally:
         bar.close()
+
+
+def checkpoint_every(args: argparse.Namespace, cfg: RunConfig) -> int:
+    """--checkpoint-every, by default a tenth of the run."""
+    every = args.checkpoint_every
+    return max(1, cfg.iterations // 10) if every is None else every
 
 
 def log_config(cfg: RunConfig, data: datasets.Dataset) -> dict:
@@ -235,7 +272,7 @@ def environment(cfg: RunConfig) -> dict:
     device = resolve_device(cfg.device)
     tol = tolerance(cfg.dtype, device.type)
     return {"numpy": np.__version__, "torch": torch.__version__, "device": str(device),
-            "dtype": cfg.dtype, "threads": torch.get_num_threads(),
+            "dtype": cfg.dtype, "threads": torch.get_num_threads(), **parallel.environment(),
             "tolerances": {"forward": tol.forward, "gradients": tol.gradients,
                            "trajectory": tol.trajectory},
             "numerics": numerics_environment(device)}
@@ -245,7 +282,10 @@ def write_json(args: argparse.Namespace, plan: RunPlan, reports: list[ModelRepor
                experiment: Path | None, log_seconds: float, json_out: TextIO) -> None:
     """The JSON report to `--json` (standard output for '-', else the file, atomically)."""
     cfg, data = plan.cfg, plan.data
-    meta = {"config": cfg.as_dict(), "environment": environment(cfg),
+    steps = {job.kind: {"start_step": job.start_step, "total_steps": job.start_step + cfg.iterations}
+             for job in plan.jobs}
+    meta = {"config": {**cfg.as_dict(), "resumed": plan.resumed is not None, "steps": steps},
+            "environment": environment(cfg),
             "dataset": {"name": data.name, "n_x": data.n_x, "n_classes": data.n_classes,
                         "m_train": data.X_train.shape[1], "m_test": data.X_test.shape[1]},
             "logdir": str(experiment) if experiment is not None else None,

@@ -77,6 +77,9 @@ def model_options(p: argparse.ArgumentParser) -> None:
                    help="also write the report as JSON; '-' prints it on standard output "
                         "(the table then goes to standard error)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument("--nproc", type=int, default=None, metavar="N",
+                   help="train the torch side by DistributedDataParallel on N ranks started here "
+                        "(gloo on the CPU, NCCL on CUDA); under torchrun leave it out")
 
 
 def log_options(log: argparse._ArgumentGroup) -> None:
@@ -104,6 +107,9 @@ def log_options(log: argparse._ArgumentGroup) -> None:
                      help="go on from the checkpoints of the run logged in FOLDER "
                           "(runs/<experiment>) for --iterations more steps; model and data "
                           "options come from the checkpoints")
+    log.add_argument("--checkpoint-every", type=int, default=None, metavar="N",
+                     help="also checkpoint both sides every N steps, so that a run killed "
+                          "outright resumes from there (default iterations/10; 0: at the end only)")
 
 
 @functools.cache

@@ -84,14 +84,20 @@ def finite_differences(model: ScratchSide, spec: ModelSpec, X: np.ndarray, Y: np
                             rtol, atol)
         result.comparisons.append(dataclasses.replace(c, where=where))
     total = sum(p.size for p in witness.params.values())
+    sampled = sum(len(c) for c in chosen.values())
+    result.checked, result.of = checked, total
     result.detail = (f"{where or 'at the initial parameters'}: checked {checked} of {total} "
                      f"entries (h = {h:g}, atol = {atol:.1e})"
-                     + (f"; skipped {kinks} next to a ReLU kink" if kinks else ""))
+                     + (f"; a seeded sample of {sampled} for fd_max_entries={max_entries} (each "
+                        "parameter keeps its share, and at least 8 entries or all it has)"
+                        if sampled < total else "")
+                     + (f"; skipped {kinks} next to a ReLU kink" if kinks else "")
+                     + ("; nothing was checked" if checked == 0 else ""))
     return result
 
 
 def not_run(where: str, dtype: np.dtype) -> CheckResult:
-    return CheckResult("finite_difference", detail=(
+    return CheckResult("finite_difference", checked=0, detail=(
         f"{where or 'at the initial parameters'}: not run: the model computes in {dtype} even "
         "from float64 parameters, and central differences need float64"))
 

@@ -38,6 +38,13 @@ class CheckResult:
     comparisons: list[Comparison] = field(default_factory=list)
     detail: str = ""                             # what was covered, what was skipped
     error: str = ""                              # set when the check could not run to the end
+    checked: int | None = None                   # entries checked, of `of` (None: not counted)
+    of: int | None = None
+
+    @property
+    def empty(self) -> bool:
+        """A check that checked nothing (every entry skipped, or not run): not a pass."""
+        return self.checked == 0 and not self.error
 
     @property
     def passed(self) -> bool:
@@ -60,6 +67,10 @@ def merge(results: list[CheckResult]) -> CheckResult:
     for r in results:
         merged.comparisons += r.comparisons
         merged.error = merged.error or r.error
+    counted = [r for r in results if r.checked is not None]
+    if counted:
+        merged.checked = sum(r.checked or 0 for r in counted)
+        merged.of = max(r.of or 0 for r in counted)
     merged.detail = "; ".join(dict.fromkeys(r.detail for r in results if r.detail))
     return merged
 
@@ -161,6 +172,10 @@ def diagnose(checks: dict[str, CheckResult], error: str = "") -> str:
     if error:
         parts.append(error)
     elif all(checks.get(c) is not None for c in CHECKS):
+        empty = [LABEL[c] for c in CHECKS if checks[c].empty]
+        if empty:
+            return (f"the checks agree, but {' and '.join(empty)} checked nothing (0 of "
+                    f"{checks['finite_difference'].of} entries: see its detail below)")
         return "all checks agree"
     return "; ".join(parts)
 
@@ -169,6 +184,8 @@ def _err(report: ModelReport, check: str) -> str:
     result = report.checks.get(check)
     if result is None:
         return "-"
+    if result.passed and result.empty:
+        return f"skipped: 0 of {result.of} checked"
     mark = "ok" if result.passed else "FAIL"
     value = result.max_rel_err
     return f"{mark} {value:.0e}" if math.isfinite(value) else mark

@@ -12,12 +12,27 @@ import contextlib
 import os
 import stat
 import tempfile
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
 from compare.run import rundir
 from scratch.errors import InvalidArgument
+
+STARTED = time.time()     # a temporary file older than this process is no write in progress
+
+
+def clean_stale(folder: str | os.PathLike) -> list[Path]:
+    """Delete the temporary files (`.NAME.*.tmp`) that writes killed mid-way left in `folder`
+    and the folders below it, those older than this process; the paths deleted."""
+    removed = []
+    for tmp in Path(folder).rglob(".*.tmp"):
+        with contextlib.suppress(OSError):
+            if tmp.is_file() and not tmp.is_symlink() and tmp.stat().st_mtime < STARTED:
+                tmp.unlink()
+                removed.append(tmp)
+    return removed
 
 
 def replace_atomically(path: str | os.PathLike, fill: Callable[[BinaryIO], object]) -> None:

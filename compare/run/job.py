@@ -35,7 +35,7 @@ from compare.proof.harness import check_model
 from compare.proof.lockstep import StepRecord
 from compare.proof.protocol import ScratchSide
 from compare.proof.result import ModelReport
-from compare.run import checkpoint, rundir
+from compare.run import checkpoint, files, pair, rundir, signals
 from compare.run.config import RunConfig
 from scratch.datasets import Dataset
 from scratch.errors import InvalidArgument
@@ -57,32 +57,40 @@ class Job:
 
 
 class StopAtStep:
-    """While active, the first SIGINT asks for a stop after the current step; a second one
-    raises KeyboardInterrupt at once. `check()` raises it at a step boundary once asked."""
+    """While active, the first stop signal (Ctrl-C, SIGTERM, SIGHUP: `compare.run.signals`)
+    asks for a stop after the current training step; a second one, or one that comes before
+    training has started (during the checks: nothing there is worth finishing), raises
+    `Interrupted` at once (`forced`: no checkpoint is written for the model in progress).
+    `check()` raises it at a step boundary once asked. A signal the parent set to be ignored
+    stays ignored."""
 
     def __init__(self) -> None:
         self.requested = self.forced = False
-        self._previous: Any = None
+        self.training = True                 # False while a model's checks run
+        self.signum = int(signal.SIGINT)
+        self._previous: dict[int, object] = {}
 
     def __enter__(self) -> StopAtStep:
         if threading.current_thread() is threading.main_thread():
-            self._previous = signal.signal(signal.SIGINT, self._handle)
+            self._previous = signals.install(self._handle)
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self._previous is not None:
-            signal.signal(signal.SIGINT, self._previous)
+        signals.restore(self._previous)
+        self._previous = {}
 
     def _handle(self, signum: int, frame: FrameType | None) -> None:
-        if self.requested:
+        self.signum = signum
+        if self.requested or not self.training:
             self.forced = True
-            raise KeyboardInterrupt
+            raise signals.Interrupted(signum)
         self.requested = True
-        print("\nnncompare: stopping after this step (Ctrl-C again to stop at once)", file=sys.stderr)
+        print(f"\nnncompare: {signals.name(signum)}: stopping after this step "
+              "(Ctrl-C again to stop at once)", file=sys.stderr)
 
     def check(self) -> None:
         if self.requested:
-            raise KeyboardInterrupt
+            raise signals.Interrupted(self.signum)
 
 
 class Hook(Protocol):
@@ -115,6 +123,11 @@ class Runner:
         self.steps = 0
         self.reference: Net | None = None
         self.seconds = 0.0
+        self.name = ""                          # the model in progress
+        self.training_started = False           # False while its checks run
+        self.periodic: Callable[[], None] | None = None   # a checkpoint, every `every` steps
+        self.every = 0
+        self.problems: list[str] = []           # what could not be written
 
     def __enter__(self) -> Runner:
         self.stop.__enter__()
@@ -128,6 +141,8 @@ class Runner:
         """`check_model(model, data, start_step=..., **harness)`, `logger` and `hooks` started
         with both sides and called every step; the report, which the logger records."""
         self.logger, self.steps, self.reference = logger, start_step, None
+        self.name, self.training_started = str(harness.get("name") or type(model).__name__), False
+        self.stop.training = False              # a signal during the checks stops at once
         listeners: list[Hook] = [*hooks, *([logger] if logger is not None else [])]
 
         def on_start(wrapped: ScratchSide, reference: Net) -> None:
@@ -135,6 +150,14 @@ class Runner:
             for hook in listeners:
                 hook.start(wrapped, reference)
 
+        try:
+            return self._checked(model, data, logger, listeners, on_start, start_step, harness)
+        finally:
+            self.stop.training = True
+
+    def _checked(self, model: object, data: Dataset, logger: ModelLogger | None,
+                 listeners: list[Hook], on_start: Callable[[ScratchSide, Net], None],
+                 start_step: int, harness: dict[str, Any]) -> ModelReport:
         with logger if logger is not None else contextlib.nullcontext():
             report = check_model(model, data, on_start=on_start, on_step=on_step(listeners),
                                  progress=self._progress, start_step=start_step, **harness)
@@ -145,9 +168,12 @@ class Runner:
 
     def _progress(self, t: int) -> None:      # after step t of both sides and of the hooks
         self.steps = t + 1
+        self.training_started = self.stop.training = True
         if self.progress is not None:
             self.progress(t)
         self.stop.check()
+        if self.periodic is not None and self.every and self.steps % self.every == 0:
+            self.periodic()
 
 
 def on_step(hooks: Sequence[Hook]) -> Callable[[StepRecord], None] | None:
@@ -185,34 +211,108 @@ def checkpoint_path(experiment: Path, kind: str, side: str) -> Path:
     return experiment / kind / side / CHECKPOINT
 
 
+def identity(cfg: RunConfig, kind: str, lr: float, run_id: str | None) -> dict:
+    """What both halves of a checkpoint pair record, to be checked on resume: the run (its
+    random id), the model (the folder it sits in) and the training settings."""
+    return {"config": cfg.as_dict(), "kind": kind, "lr": lr, "run_id": run_id,
+            "settings": {"lr": lr, "batch_size": cfg.batch_size, "seed": cfg.seed,
+                         "dataset": cfg.dataset, "dtype": cfg.dtype}}
+
+
 def save_checkpoints(experiment: Path, job: Job, reference: Net | None, steps: int,
-                     cfg: RunConfig) -> None:
-    """Both sides' parameters after `steps` steps (our models only: a plug-in has no format;
-    none before the harness built `reference`)."""
+                     cfg: RunConfig, run_id: str | None = None) -> str | None:
+    """Both sides' parameters after `steps` steps, as one pair (`compare.run.pair`; our models
+    only: a plug-in has no format; none before the harness built `reference`). What could not
+    be written (None: all was, or there was nothing to write); the old pair is kept then."""
     if not isinstance(job.model, Model) or reference is None:
-        return
+        return None
     if not all(np.all(np.isfinite(p)) for p in job.model.params.values()):
-        return                                       # a diverged run: nothing worth resuming
-    extra = {"config": cfg.as_dict(), "kind": job.kind, "lr": job.lr}
-    checkpoint.save(checkpoint_path(experiment, job.kind, "scratch"), job.model, steps, extra)
-    checkpoint.save(checkpoint_path(experiment, job.kind, "torch"), reference, steps, extra)
+        return None                                  # a diverged run: nothing worth resuming
+    try:
+        pair.save(experiment / job.kind, job.model, reference, steps,
+                  identity(cfg, job.kind, job.lr, run_id))
+    except InvalidArgument as exc:
+        return str(exc).removeprefix("checkpoint: ")
+    return None
+
+
+@dataclass
+class Settings:
+    """How `run` logs and checkpoints (None experiment: no logs, no checkpoints)."""
+
+    experiment: Path | None
+    cadence: Cadence
+    log_config: dict
+    run_id: str | None = None
+    checkpoint_every: int = 0            # also checkpoint every N steps (0: at the end only)
 
 
 def run(jobs: list[Job], cfg: RunConfig, data: Dataset, experiment: Path | None, cadence: Cadence,
-        log_config: dict, progress: Callable[[int], None]) -> tuple[list[ModelReport], float]:
+        log_config: dict, progress: Callable[[int], None], *, run_id: str | None = None,
+        checkpoint_every: int = 0, problems: list[str] | None = None) -> tuple[list[ModelReport], float]:
     """Check and train every job, logging to `experiment` (None: no logs, no checkpoints);
-    the reports, and the seconds spent logging."""
+    the reports, and the seconds spent logging. What could not be written (a checkpoint on a
+    full disk) goes to `problems`; the run goes on. Interrupted: `signals.Interrupted`, its
+    `where` saying what was kept."""
+    how = Settings(experiment, cadence, log_config, run_id, checkpoint_every)
+    reports: list[ModelReport] = []
     with Runner(progress) as runner:
-        reports = [run_job(job, cfg, data, experiment, cadence, log_config, runner) for job in jobs]
+        runner.problems = problems if problems is not None else []
+        try:
+            for job in jobs:
+                reports.append(run_job(job, cfg, data, how, runner))
+        except KeyboardInterrupt as exc:
+            raise interruption(exc, runner, how, reports) from None
+        except InvalidArgument as exc:     # found late: did any training start? (the folder stays)
+            exc.started = bool(reports) or runner.training_started  # type: ignore[attr-defined]
+            raise
     return reports, runner.seconds
 
 
-def run_job(job: Job, cfg: RunConfig, data: Dataset, experiment: Path | None, cadence: Cadence,
-            log_config: dict, runner: Runner) -> ModelReport:
-    """One job through `runner`, its checkpoints saved after it (or when Ctrl-C stops it)."""
+def interruption(exc: KeyboardInterrupt, runner: Runner, how: Settings,
+                 reports: list[ModelReport]) -> signals.Interrupted:
+    """The Interrupted to raise, saying where the run stopped and what exists."""
+    signum = exc.signum if isinstance(exc, signals.Interrupted) else runner.stop.signum
+    done = [r.model for r in reports]
+    stopped = (f"during the checks of {runner.name}" if not runner.training_started
+               else f"after step {runner.steps - 1} of {runner.name}")
+    text = stopped + (f" ({', '.join(done)} finished)" if done else "")
+    if how.experiment is None:
+        return signals.Interrupted(signum, f"{text}; --no-log keeps no logs and no checkpoints")
+    text += f"; logs so far in {how.experiment}"
+    if resumable(how.experiment):
+        text += (f"; logs and checkpoints so far in {how.experiment} (go on with: "
+                 f"nncompare --resume {how.experiment} --iterations N)")
+    else:
+        text += "; no checkpoint was written, so the run cannot be resumed"
+    return signals.Interrupted(signum, text)
+
+
+def resumable(experiment: Path) -> bool:
+    """Whether `nncompare --resume experiment` would start (its checkpoints all check)."""
+    try:
+        resumed_jobs(experiment, ())
+    except (InvalidArgument, OSError):
+        return False
+    return True
+
+
+def run_job(job: Job, cfg: RunConfig, data: Dataset, how: Settings, runner: Runner) -> ModelReport:
+    """One job through `runner`, its checkpoints saved after it (or when a signal stops it at
+    a step, and every `how.checkpoint_every` steps)."""
+    experiment = how.experiment
     logger = (ModelLogger(experiment / job.kind, job.kind, data, lr=job.lr, iterations=cfg.iterations,
-                          config=log_config, cadence=cadence, start_step=job.start_step)
+                          config=how.log_config, cadence=how.cadence, start_step=job.start_step)
               if experiment is not None else None)
+
+    def save() -> None:
+        if experiment is not None:
+            problem = save_checkpoints(experiment, job, runner.reference, runner.steps, cfg, how.run_id)
+            if problem is not None and problem not in runner.problems:
+                runner.problems.append(problem)
+
+    runner.periodic = save if how.checkpoint_every else None
+    runner.every = how.checkpoint_every
     try:
         result = runner.check(
             job.model, data, logger, lr=job.lr, iterations=cfg.iterations, batch_size=cfg.batch_size,
@@ -220,11 +320,11 @@ def run_job(job: Job, cfg: RunConfig, data: Dataset, experiment: Path | None, ca
             alpha=cfg.alpha, fd_max_entries=cfg.fd_max_entries, name=job.kind,
             start_step=job.start_step, torch_params=job.torch_params)
     except KeyboardInterrupt:
-        if experiment is not None and not runner.stop.forced:
-            save_checkpoints(experiment, job, runner.reference, runner.steps, cfg)
+        if not runner.stop.forced:
+            save()
         raise
-    if experiment is not None and not result.error:
-        save_checkpoints(experiment, job, runner.reference, runner.steps, cfg)
+    if not result.error:
+        save()
     return result
 
 
@@ -245,29 +345,92 @@ def _saved_config(saved: Mapping[str, Any]) -> RunConfig:
     return RunConfig(**fields)
 
 
-def resumed_jobs(experiment: Path, models: tuple[str, ...]) -> tuple[RunConfig, list[Job]]:
-    """The config and jobs of a run to resume from its checkpoints (InvalidArgument if none)."""
+def resumed_jobs(experiment: Path, models: tuple[str, ...] = ()) -> tuple[RunConfig, list[Job]]:
+    """The config and jobs of a run to resume from its checkpoints (InvalidArgument if none,
+    or if a pair does not belong to this run and this model): one job for every model of the
+    run, those that never started with `model` None (the caller builds them)."""
     if not experiment.is_dir():
         raise InvalidArgument(f"resume: {experiment} is not a folder of an nncompare run")
-    found = [kind for kind in models if checkpoint_path(experiment, kind, "scratch").is_file()]
+    files.clean_stale(experiment)
+    found = [d.name for d in sorted(experiment.iterdir())
+             if d.is_dir() and not d.is_symlink() and pair.exists(d)]
     if not found:
         raise InvalidArgument(f"resume: {experiment} holds no checkpoints "
                               f"(expected {experiment}/<model>/scratch/{CHECKPOINT}; a run of "
                               "a --scratch-impl model keeps none, so it cannot be resumed)")
-    jobs, cfg = [], None
-    for kind in found:
-        mine, other = checkpoint_path(experiment, kind, "scratch"), checkpoint_path(experiment, kind, "torch")
-        with _as_invalid(str(mine)):
-            ours, theirs = checkpoint.load(mine), checkpoint.load(other)
-            pair = [(c.side, list(c.spec.layer_dims), c.step) for c in (ours, theirs)]
-            sides = ours.side == "scratch" and theirs.side == "torch"
-            if not sides or (ours.spec, ours.step) != (theirs.spec, theirs.step):
-                raise InvalidArgument(
-                    f"resume: {mine} and {other} are not the scratch and torch sides of one model "
-                    "after the same steps (got, as (side, layer_dims, step): "
-                    f"{pair[0]} and {pair[1]})")
-            cfg = _saved_config(ours.extra["config"])
-            jobs.append(Job(kind, checkpoint.to_scratch(ours), float(ours.extra["lr"]), ours.step,
-                            theirs.params))
-    assert cfg is not None
+    pairs = {kind: _pair(experiment, kind) for kind in found}
+    first = pairs[found[0]][0]
+    with _as_invalid(str(experiment / found[0] / pair.MANIFEST)):
+        cfg = _saved_config(first.extra["config"])
+    run_id = rundir.run_id(experiment)
+    for kind, (ours, theirs) in pairs.items():
+        _check_belongs(experiment / kind, kind, ours, theirs, first, run_id)
+        _check_agree(experiment / kind, ours, theirs, cfg)
+    jobs = [Job(kind, checkpoint.to_scratch(pairs[kind][0]), float(pairs[kind][0].extra["lr"]),
+                pairs[kind][0].step, pairs[kind][1].params)
+            if kind in pairs else Job(kind, None, cfg.lr_for(kind)) for kind in cfg.models]
+    stray = sorted(set(pairs) - set(cfg.models))
+    if stray:
+        raise InvalidArgument(f"resume: {experiment / stray[0]} holds checkpoints of a model "
+                              f"that the run ({', '.join(cfg.models)}) does not have")
     return cfg, jobs
+
+
+def _pair(experiment: Path, kind: str) -> tuple[checkpoint.Checkpoint, checkpoint.Checkpoint]:
+    """The scratch and torch checkpoints of `kind`, checked to be one model after one step."""
+    mine, other = checkpoint_path(experiment, kind, "scratch"), checkpoint_path(experiment, kind, "torch")
+    with _as_invalid(str(mine)):
+        ours, theirs = pair.load(experiment / kind)
+        shown = [(c.side, list(c.spec.layer_dims), c.step) for c in (ours, theirs)]
+        sides = ours.side == "scratch" and theirs.side == "torch"
+        if not sides or (ours.spec, ours.step) != (theirs.spec, theirs.step):
+            raise InvalidArgument(
+                f"resume: {mine} and {other} are not the scratch and torch sides of one model "
+                "after the same steps (got, as (side, layer_dims, step): "
+                f"{shown[0]} and {shown[1]})")
+        pair.verify(experiment / kind)
+        float(ours.extra["lr"])
+        ours.extra["config"]
+    return ours, theirs
+
+
+def _check_belongs(folder: Path, kind: str, ours: checkpoint.Checkpoint,
+                   theirs: checkpoint.Checkpoint, first: checkpoint.Checkpoint,
+                   run_id: str | None) -> None:
+    """InvalidArgument naming the difference unless the pair's two halves record the same
+    run, model and settings as each other, as the folder they sit in and as the run's first."""
+    for key in ("run_id", "kind", "settings", "lr"):
+        if ours.extra.get(key) != theirs.extra.get(key):
+            raise InvalidArgument(f"resume: the two sides in {folder} are of different runs: "
+                                  f"{key} is {ours.extra.get(key)!r} on the scratch side and "
+                                  f"{theirs.extra.get(key)!r} on the torch side")
+    if ours.extra.get("kind", kind) != kind:
+        raise InvalidArgument(f"resume: {folder} holds the checkpoints of the "
+                              f"{ours.extra.get('kind')!r} model, not of {kind!r}")
+    if run_id is not None and ours.extra.get("run_id", run_id) != run_id:
+        raise InvalidArgument(f"resume: {folder} holds the checkpoints of another run (run id "
+                              f"{ours.extra.get('run_id')}, the folder's is {run_id})")
+    mine = {k: v for k, v in ours.extra.get("settings", {}).items() if k != "lr"}
+    theirs_first = {k: v for k, v in first.extra.get("settings", {}).items() if k != "lr"}
+    if mine != theirs_first or ours.extra.get("config") != first.extra.get("config"):
+        raise InvalidArgument(f"resume: {folder} was trained with other settings than the rest "
+                              f"of the run ({mine} against {theirs_first})")
+
+
+def _check_agree(folder: Path, ours: checkpoint.Checkpoint, theirs: checkpoint.Checkpoint,
+                 cfg: RunConfig) -> None:
+    """InvalidArgument unless the two sides' parameters agree within the trajectory tolerance
+    (each layer against its size, at least lr, as the trajectory check measures them)."""
+    from compare.proof.lockstep import layer_scales
+    from compare.proof.metric import relative_error
+    from compare.proof.tolerances import tolerance
+    from torch_ref.device import resolve_device
+
+    tol = tolerance(cfg.dtype, resolve_device(cfg.device).type).trajectory
+    scales = layer_scales(theirs.params, float(ours.extra.get("lr", 0.0)))
+    for name, value in ours.params.items():
+        err = relative_error(value, theirs.params[name], scales[name])[0]
+        if not err <= tol:
+            raise InvalidArgument(f"resume: the scratch and torch {name} in {folder} differ by "
+                                  f"{err:.1e}, more than the trajectory tolerance {tol:.0e}: "
+                                  "they are not the two sides of one lockstep run")

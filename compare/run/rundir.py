@@ -28,6 +28,7 @@ import os
 import shutil
 import tempfile
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,11 +106,13 @@ def _legacy_run(folder: Path) -> bool:
         if model.is_symlink() or not model.is_dir():
             return False
         for side in model.iterdir():
+            if side.name == "checkpoint.json" and side.is_file() and not side.is_symlink():
+                continue                                 # the checkpoint pair's manifest
             if side.name not in RUNS or side.is_symlink() or not side.is_dir():
                 return False
             for f in side.iterdir():
                 if f.is_symlink() or not f.is_file() or not f.name.startswith(
-                        ("events.out.tfevents.", "checkpoint.npz", ".checkpoint.npz.")):
+                        ("events.out.tfevents.", "checkpoint.npz", "checkpoint-", ".checkpoint.npz.")):
                     return False
     return bool(models)
 
@@ -158,7 +161,8 @@ def _mkdir(folder: Path) -> None:
     os.mkdir(folder)
     try:
         (folder / MARKER).write_text("This folder is an nncompare run: `nncompare --overwrite` "
-                                     "may delete it and everything in it.\n")
+                                     "may delete it and everything in it.\n"
+                                     f"run id: {uuid.uuid4().hex}\n")
     except BaseException:
         shutil.rmtree(folder, ignore_errors=True)
         raise
@@ -201,6 +205,16 @@ def create(p: Plan) -> Path:
         where = exc.filename or folder
         raise InvalidArgument(f"logdir: cannot create {where} ({exc.strerror or exc}); "
                               "choose another folder with --logdir") from None
+
+
+def run_id(folder: Path) -> str | None:
+    """The random id `create` wrote into the run's marker (None: an older run, without one)."""
+    try:
+        text = (folder / MARKER).read_text()
+    except (OSError, UnicodeDecodeError):
+        return None
+    ids = [line.split(":", 1)[1].strip() for line in text.splitlines() if line.startswith("run id:")]
+    return ids[0] if ids else None
 
 
 def remove(folder: Path) -> None:

@@ -163,7 +163,9 @@ class ModelLogger:
 
     def __exit__(self, kind: type | None, exc: BaseException | None, tb: object) -> None:
         try:
-            if isinstance(exc, KeyboardInterrupt):
+            if isinstance(exc, KeyboardInterrupt) and self.last_step < self.first:
+                self._status(f"interrupted during the checks, before training step {self.first}")
+            elif isinstance(exc, KeyboardInterrupt):
                 self._status(f"interrupted after step {self.last_step}")
             elif exc is not None:
                 self._status(f"stopped after step {self.last_step} by {type(exc).__name__}: {exc}")
@@ -208,6 +210,8 @@ class ModelLogger:
             self.writers["diff"].add_text(tags.REPORT, f"**{verdict}**: {result.diagnosis}\n\n{table}")
             if result.error:
                 self._status(result.error)
+            elif self.first:                  # a resumed run: its status says so, at its end
+                self._status(f"resumed at step {self.first}, trained to step {self.end}", self.end)
             for writer in self.writers.values():
                 writer.flush()
 
@@ -314,11 +318,11 @@ class ModelLogger:
             self._status(f"evaluating {side} on the train and test splits: {raised(exc)}")
             return {}, None
 
-    def _status(self, text: str) -> None:
+    def _status(self, text: str, step: int | None = None) -> None:
         """A line in every run's `status` text (why the run stopped, what failed), once."""
         if text in self.statuses:
             return
         self.statuses.append(text)
         for writer in self.writers.values():
-            writer.add_text(tags.STATUS, text)
+            writer.add_text(tags.STATUS, text, step)
             writer.flush()
