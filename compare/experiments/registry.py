@@ -9,6 +9,7 @@ from compare.experiments import (
     loop_vs_vectorized,
     mnist,
     more_data,
+    precision_drift,
     printed_errata,
     vanishing,
     zero_init,
@@ -28,6 +29,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         more_data.EXPERIMENT,
         printed_errata.EXPERIMENT,
         mnist.EXPERIMENT,
+        precision_drift.EXPERIMENT,
     )
 }
 
