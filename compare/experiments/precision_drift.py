@@ -59,14 +59,15 @@ def audit(w: Workload, seed: int, folder: Path | None) -> Audit:
 def run(settings: Settings) -> Result:
     plan = folder_plan(NAME, settings)
     folder = None if plan is None else rundir.create(plan)
-    tables, facts = [], {}
+    tables: list[Table] = []
+    facts: dict[str, dict] = {}
     for w in QUICK if settings.quick else FULL:
         found = audit(w, settings.seed, folder)
         judged = report.verdicts(found, torch.device("cpu"))
         tables.append(Table(report.header(found.iterations), report.rows(found),
                             title=f"{w.key} on {w.dataset}, lr {w.lr}, {w.iterations} steps"))
-        facts[w.dataset] = {name: run.curves for name, run in found.runs.items()}
-        facts[w.dataset]["judged"] = judged
+        facts[w.dataset] = {**{name: run.curves for name, run in found.runs.items()},
+                            "judged": judged}
     setup = ("DeepNet, ReLU hidden units, xavier init, full-batch gradient descent; scratch "
              "in float64 is the truth; torch on the CPU in " + ", ".join(PRECISIONS)
              + f" (autocast for bfloat16), seed {settings.seed}")
@@ -97,7 +98,7 @@ def conclusion(facts: dict) -> str:
 
 
 EXPERIMENT = Experiment(
-    name=NAME, section="GPU readiness", title="Precision: torch's drift from the float64 truth",
+    name=NAME, section="GPU", title="Precision: torch's drift from the float64 truth",
     question="Trained from one copied start, how far do torch's float32 and bfloat16 runs "
              "drift from scratch's float64 gradient descent, and when do their predictions "
              "first differ?",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from compare.experiments import (
     activations,
+    course_flower,
     dead_relu,
     hidden_size,
     loop_vs_vectorized,
@@ -30,6 +31,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         printed_errata.EXPERIMENT,
         mnist.EXPERIMENT,
         precision_drift.EXPERIMENT,
+        course_flower.EXPERIMENT,
     )
 }
 

@@ -2,6 +2,8 @@
 
 1. forward parity      Z[l], A[l] of every layer and the cost J
 2. gradient parity     dZ[l], dW[l], db[l], dA[l-1], scratch's backprop against autograd
+                       (intermediates given as dJ/dZ, dJ/dA, without the notes' factor m,
+                       are recognised as that convention: `per_sample_convention`)
 
 Quantities are compared in the order they are computed, so the first that
 differs is where the two implementations part. Check 3 (finite differences) is in
@@ -122,8 +124,41 @@ def parity(model: ScratchSide, reference: Net, X: np.ndarray, Y: np.ndarray, for
         notes.append(f"{where or 'at the initial parameters'}: dZ{l} and what backprop computes "
                      f"from it not compared: Z{l}[{index}] = {z:.1e} is within rounding of the "
                      "kink at 0, where the two sides may take different one-sided derivatives")
+    convention = per_sample_convention(gradients, s_bwd, t_bwd, gradient_tol, scales, X.shape[1])
+    if convention:
+        gradients.convention = ", ".join(convention)
+        notes.append(f"{gradients.convention} are the notes' values divided by m (the 1/m "
+                     "convention): compared times m")
     gradients.detail = "; ".join(notes)
     return forward, gradients
+
+
+def per_sample_convention(result: CheckResult, ours: dict, theirs: dict, tol: float,
+                          scales: dict, m: int) -> list[str]:
+    """The intermediates compared again times m, when they follow the 1/m convention: dJ/dZ
+    and dJ/dA themselves (autograd's values), where the notes keep dZ = m dJ/dZ.
+
+    Recognised only with every dW, db agreeing, per kind (dZ, dA) and for all of that kind at
+    once: each, times this batch's m, within the tolerance. A kind partly scaled, scaled by
+    another factor (a hard-coded m shows at the second check point, of another m) or a
+    wrong dW/db stays a failure. Returns the names rescaled ([] when none were)."""
+    comparisons = result.comparisons
+    if m == 1 or not all(c.passed for c in comparisons if c.name.startswith(("dW", "db"))):
+        return []
+    followed: list[str] = []
+    for kind in ("dZ", "dA"):
+        positions = [i for i, c in enumerate(comparisons) if c.name.startswith(kind)]
+        if all(comparisons[i].passed for i in positions) or any(comparisons[i].note
+                                                                for i in positions):
+            continue                       # nothing to explain, or a shape no factor mends
+        rescaled = [dataclasses.replace(
+            compare(c.name, np.asarray(ours[c.name]) * m, theirs[c.name], tol, scales[c.name]),
+            where=c.where) for c in (comparisons[i] for i in positions)]
+        if all(c.passed for c in rescaled):
+            for i, c in zip(positions, rescaled, strict=True):
+                comparisons[i] = c
+            followed += [c.name for c in rescaled]
+    return followed
 
 
 def kink_between(model: ScratchSide, reference: Net, X: np.ndarray, Y: np.ndarray,

@@ -40,6 +40,7 @@ class CheckResult:
     error: str = ""                              # set when the check could not run to the end
     checked: int | None = None                   # entries checked, of `of` (None: not counted)
     of: int | None = None
+    convention: str = ""                         # intermediates given as dJ/dZ, dJ/dA ('dA2, dA1')
 
     @property
     def empty(self) -> bool:
@@ -72,6 +73,8 @@ def merge(results: list[CheckResult]) -> CheckResult:
         merged.checked = sum(r.checked or 0 for r in counted)
         merged.of = max(r.of or 0 for r in counted)
     merged.detail = "; ".join(dict.fromkeys(r.detail for r in results if r.detail))
+    merged.convention = ", ".join(dict.fromkeys(name for r in results if r.convention
+                                                for name in r.convention.split(", ")))
     return merged
 
 
@@ -176,8 +179,19 @@ def diagnose(checks: dict[str, CheckResult], error: str = "") -> str:
         if empty:
             return (f"the checks agree, but {' and '.join(empty)} checked nothing (0 of "
                     f"{checks['finite_difference'].of} entries: see its detail below)")
-        return "all checks agree"
+        return "all checks agree" + convention_note(checks)
     return "; ".join(parts)
+
+
+def convention_note(checks: dict[str, CheckResult]) -> str:
+    """'; dA2, dA1 follow the 1/m convention (dJ/dA, without the notes' factor m)', or ''."""
+    gradients = checks.get("gradients")
+    if gradients is None or not gradients.convention:
+        return ""
+    names = gradients.convention.split(", ")
+    true = " and ".join(f"dJ/d{kind[1]}" for kind in ("dZ", "dA")
+                        if any(n.startswith(kind) for n in names))
+    return f"; {gradients.convention} follow the 1/m convention ({true}, without the notes' factor m)"
 
 
 def _err(report: ModelReport, check: str) -> str:
