@@ -20,15 +20,15 @@ import torch
 
 from compare import adapter
 from compare.distributed import ddp
-from compare.proof import dataparallel, finite_diff, lockstep, parity
+from compare.proof import dataparallel, directional, finite_diff, lockstep, parity
 from compare.proof.metric import Comparison
 from compare.proof.protocol import ScratchSide, failed_in, layer_dims_of, raised
 from compare.proof.result import CHECKS, CheckResult, ModelReport, merge
-from compare.proof.tolerances import FD_MAX_ENTRIES, FD_RTOL, FD_STEP, Tolerance, tolerance
+from compare.proof.tolerances import FD_MAX_ENTRIES, FD_MODES, FD_RTOL, FD_STEP, Tolerance, tolerance
 from scratch.datasets import Dataset
 from scratch.errors import InvalidArgument
 from scratch.model import accuracy_of, labels_from_output
-from scratch.spec import ModelSpec, check_int, check_real, check_seed
+from scratch.spec import ModelSpec, check_choice, check_int, check_real, check_seed
 from scratch.spec import threads_for as spec_threads_for
 from scratch.threads import blas_threads
 from scratch.validate import check_training, check_X, check_Y
@@ -110,6 +110,7 @@ class Setup:
     fd_max_entries: int
     tol: Tolerance
     description: str
+    fd_mode: str = "entries"             # check 3 entry by entry, or along random directions
 
 
 def prepare(model: object, data: Data, lr: float, iterations: int, batch_size: int | None,
@@ -158,7 +159,7 @@ def check_model(model: object, data: Data, *, lr: float, iterations: int,
                 on_step: Callable[[lockstep.StepRecord], None] | None = None,
                 progress: Callable[[int], None] | None = None, start_step: int = 0,
                 torch_params: dict[str, np.ndarray] | None = None,
-                nproc: int | None = None) -> ModelReport:
+                nproc: int | None = None, fd_mode: str = "entries") -> ModelReport:
     """Run the four checks on `model` (a scratch-protocol object) and train it in lockstep.
 
     `model` is ours (scratch.DeepNet, ...) or any object of `compare.proof.protocol`; `data` a
@@ -167,7 +168,8 @@ def check_model(model: object, data: Data, *, lr: float, iterations: int,
     mini-batches); `device` is where torch runs ('cpu', 'cuda', 'auto', ...). activation,
     output, alpha: the architecture of a model with no `spec` that does not say it itself (its
     `activation`/`output` attributes); an unsaid output of n[L] = 1 is sigmoid, and the report
-    says so. Above `fd_max_entries` parameters, finite differences check a seeded sample.
+    says so. Above `fd_max_entries` parameters, finite differences check a seeded sample;
+    fd_mode 'directional' checks them along random directions instead (big models).
     on_start, on_step, progress: hooks for logs and progress bars. A run resumed after
     `start_step` steps checks 1-3 at scratch's parameters, then torch trains on from its own
     `torch_params` (scratch layout). nproc: torch trains by DistributedDataParallel on that many
@@ -177,6 +179,7 @@ def check_model(model: object, data: Data, *, lr: float, iterations: int,
     arguments = dict(locals())               # for the ranks, when this call starts them
     setup = prepare(model, data, lr, iterations, batch_size, seed, device, activation, output,
                     alpha, fd_max_entries)
+    setup.fd_mode = check_choice("fd_mode", fd_mode, FD_MODES)
     start_step = check_int("start_step", start_step, 0)
     world = dataparallel.world_of(nproc, setup.reference.device, setup.X.shape[1], setup.batch_size)
     if world.launch_here:
@@ -235,8 +238,7 @@ def check_points(setup: Setup, report: ModelReport) -> bool:
             with parameters_at(model, reference, values):
                 forward, gradients = parity.parity(model, reference, Xp, Yp, setup.tol.forward,
                                                    setup.tol.gradients, where)
-                fd = finite_diff.finite_differences(model, setup.spec, Xp, Yp, FD_STEP, FD_RTOL,
-                                                    setup.fd_max_entries, setup.seed, where)
+                fd = witness(setup, Xp, Yp, where)
             for check, result in zip(CHECKS, (forward, gradients, fd), strict=False):
                 results[check].append(result)
     except Exception as exc:  # the scratch model's own code failed: say where, go no further
@@ -245,6 +247,16 @@ def check_points(setup: Setup, report: ModelReport) -> bool:
         return False
     report.checks.update({check: merge(found) for check, found in results.items()})
     return True
+
+
+def witness(setup: Setup, X: np.ndarray, Y: np.ndarray, where: str) -> CheckResult:
+    """Check 3 in the chosen mode: entry by entry (a seeded sample above fd_max_entries), or
+    along random directions (`compare.proof.directional`: two forward passes a direction)."""
+    if setup.fd_mode == "directional":
+        return directional.directional_differences(setup.model, setup.spec, X, Y, FD_STEP,
+                                                   FD_RTOL, seed=setup.seed, where=where)
+    return finite_diff.finite_differences(setup.model, setup.spec, X, Y, FD_STEP, FD_RTOL,
+                                          setup.fd_max_entries, setup.seed, where)
 
 
 def train(setup: Setup, report: ModelReport, on_step: Callable[[lockstep.StepRecord], None] | None,

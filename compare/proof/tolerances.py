@@ -50,6 +50,7 @@ TOLERANCES: dict[tuple[str, str], Tolerance] = {
 FD_STEP = 1e-6          # h of the central differences
 FD_RTOL = 1e-7          # relative bound of each finite-difference entry
 FD_MAX_ENTRIES = 2000   # above this many parameters, a seeded sample of entries is checked
+FD_MODES = ("entries", "directional")   # check 3 entry by entry, or along random directions
 
 
 def tolerance(dtype: str, device_type: str) -> Tolerance:

@@ -96,3 +96,19 @@ def test_an_error_in_one_entry_is_seen_through_its_component_of_v():
     assert FD_RTOL == 1e-7
     assert one_entry_detections(1e-3) == 20
     assert one_entry_detections(1e-8) == 0
+
+
+def test_check_model_runs_the_mode_asked_and_says_which():
+    from compare import check_model
+    from scratch.errors import InvalidArgument
+    from tests.proof.broken_variants import buggy
+
+    data = datasets.load("flower", seed=1)
+    good = check_model(scratch.DeepNet([2, 10, 5, 1], seed=1), data, lr=0.1, iterations=3,
+                       fd_mode="directional")
+    assert good.passed and "directional mode" in good.checks["finite_difference"].detail
+    bad = check_model(buggy("dW without 1/m", [2, 10, 5, 1], seed=1), data, lr=0.1, iterations=3,
+                      fd_mode="directional")
+    assert not bad.checks["finite_difference"].passed
+    with pytest.raises(InvalidArgument, match="fd_mode: .*expected one of entries, directional"):
+        check_model(scratch.DeepNet([2, 4, 1]), data, lr=0.1, iterations=1, fd_mode="direction")
