@@ -46,6 +46,8 @@ BAD_EDGES = [   # (module that gains the import, the import): each breaks a cont
     ("compare/output/tensorboard/logger.py", "import compare.run.job"),
     ("compare/proof/result.py", "import compare.output.report"),        # the proof reaching the output
     ("compare/adapter.py", "import compare.proof.harness"),
+    ("compare/distributed/ddp.py", "import compare.proof.lockstep"),   # distributed sits below the proof
+    ("compare/adapter.py", "import compare.distributed.group"),        # ... and above the adapter
     ("compare/proof/metric.py", "import compare.proof.result"),         # result -> metric -> result
     ("torch_ref/train.py", "import scratch.validate"),
     ("torch_ref/models.py", "import compare.adapter"),

@@ -248,6 +248,26 @@ def harness_lines(result: dict) -> list[str]:
                                rows), ""]
 
 
+def nproc_lines(result: dict) -> list[str]:
+    """The torch side of a lockstep step on 2 gloo ranks against one process ([] if not run)."""
+    found = result.get("nproc")
+    if not found:
+        return []
+    n = found["world_size"]
+    rows = [[r["config"], str(r["layers"]), r["m"], r["threads"], _ms(r["times"]["one process"]),
+             _ms(r["times"][f"{n} ranks"]), _ratio(r["ratio"])] for r in found["rows"]]
+    return [f"### The cost of `--nproc {n}`", "",
+            "The torch side of one lockstep step (the probe's step and the reference's), "
+            f"{found['dtype']}: on one process, two `Trainer` steps on the whole batch; on {n} "
+            f"{found['backend']} ranks of this machine, two DDP steps as `check_model(nproc={n})` "
+            "takes them (the probe's parameters broadcast, each rank's shard, the gradients and "
+            "the cost all-reduced, every rank's parameters gathered and compared), timed in the "
+            "same rounds on rank 0. A ratio above 1 is what the communication and the second "
+            "process cost here.", "",
+            table.markdown(["config", "layers", "m", "threads a rank", "one process ms",
+                            f"{n} ranks ms", f"{n} ranks / one"], rows), ""]
+
+
 def _step_sections(result: dict) -> list[str]:
     passes = [("", result["configs"], result["threads"])]
     if "single_thread" in result:
@@ -281,7 +301,7 @@ def _allocator_section(result: dict) -> list[str]:
 def _tail_lines(result: dict) -> list[str]:
     s = result["settings"]
     lines = ["## Memory", "", *memory_lines(result), "", "## Whole jobs", "", *jobs_lines(result),
-             *harness_lines(result)]
+             *harness_lines(result), *nproc_lines(result)]
     missed = bench_targets.misses(result)
     if missed:
         lines += ["## Missed targets: what this run's numbers say", "",

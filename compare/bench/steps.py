@@ -12,7 +12,8 @@ the time of one full training step (forward, cost, backward, update) of scratch
 model (zero_grad, forward, loss, backward, step: the floor for our torch code), of
 torch_ref on CUDA where there is a GPU, and of the step's matrix products alone in
 NumPy (its peak at these sizes). Then the peak memory of a scratch step on the large
-configuration, the wall time of the float64 parity suite and the overhead of
+configuration, the cost of `--nproc 2` against one process on the medium and large ones
+(`compare.bench.nproc_cost`), the wall time of the float64 parity suite and the overhead of
 TensorBoard logging on the main job (`compare.bench.jobs`).
 """
 
@@ -32,7 +33,7 @@ from threadpoolctl import threadpool_limits
 
 import scratch
 from compare import adapter
-from compare.bench import harness_cost, measure
+from compare.bench import harness_cost, measure, nproc_cost
 from compare.bench import jobs as bench_jobs
 from compare.bench import report as bench_report
 from compare.bench import targets as bench_targets
@@ -85,6 +86,7 @@ class Settings:
     parity_iterations: int = bench_jobs.PARITY_ITERATIONS
     tb_iterations: int | None = None   # main job's steps for the TensorBoard overhead (None: default)
     tb_repeats: int = 3
+    nproc_cost: bool = True    # the torch side's step on 2 gloo ranks against one process
 
 
 QUICK = Settings(rounds=2, min_rounds=2, budget_s=0.005, single_thread=False, parity_every=12,
@@ -240,6 +242,11 @@ def run(configs: Sequence[BenchConfig], dtypes: Sequence[str], settings: Setting
         if settings.allocator_check and "float64" in dtypes:
             log("bench: large, float64, one thread, glibc keeping freed blocks ...")
             out["allocator_check"] = bench_jobs.allocator_check(settings.min_rounds, quick)
+    if settings.nproc_cost:
+        dtype = "float64" if "float64" in dtypes else dtypes[0]
+        found = nproc_cost.cost(configs, dtype, settings, make_data, make_scratch, log)
+        if found is not None:
+            out["nproc"] = found
     if jobs:
         out.update(whole_jobs(settings, quick, log))
     out["machine"]["loadavg_end"] = bench_report.loadavg()

@@ -1,15 +1,19 @@
 """Data-parallel training of the torch reference: torch.distributed, DistributedDataParallel.
 
-    group.py    the process group of this process: from the launcher's environment (RANK,
-                WORLD_SIZE, MASTER_ADDR, MASTER_PORT), its backend (gloo on the CPU, NCCL on
-                CUDA, one device per rank), its timeout, and a teardown that does not abort
-    launch.py   N local ranks on 127.0.0.1 through PyTorch's own launcher (elastic_launch,
-                the machinery of torchrun); a failed or killed rank named in one line
-    ddp.py      the data-parallel trainer: each step's batch split across the ranks in
-                shards (sizes differ by at most one, no sample twice), each rank's mean loss
-                weighted by N m_r / m so that DDP's average is the gradient of the whole
-                batch's mean; every rank's parameters compared bitwise after each step; the
-                follower loop of ranks 1..N-1; the signature of a wrong setup
+    group.py      the process group of this process: from the launcher's environment (RANK,
+                  WORLD_SIZE, MASTER_ADDR, MASTER_PORT), its backend (gloo on the CPU, NCCL
+                  on CUDA, one device per rank), its timeout, and a teardown that does not abort
+    launch.py     N local ranks on 127.0.0.1 through PyTorch's own launcher (elastic_launch,
+                  the machinery of torchrun); a failed or killed rank named in one line
+    signals.py    while local ranks run: Ctrl-C (SIGTERM, SIGHUP) to the launcher alone,
+                  passed on to rank 0; the ranks detached from the terminal, killed with it
+    shards.py     each step's batch split across the ranks in shards (sizes differ by at most
+                  one, no sample twice), each rank's mean loss weighted by N m_r / m so that
+                  DDP's average is the gradient of the whole batch's mean; the mistakes
+    ddp.py        the data-parallel trainer: every rank's parameters compared bitwise after
+                  each step; the go flag of rank 0; the follower loop of ranks 1..N-1
+    signature.py  the cause of a wrong setup, told from what the ranks trained on at the
+                  first steps and the all-reduced gradient
 
 The part sits below `compare.proof` (pyproject.toml's layers): it needs torch, torch_ref and
 the adapter, nothing of the checks; `compare.proof.harness.check_model(nproc=N)` hands

@@ -1,15 +1,9 @@
 """The torch reference trained by DistributedDataParallel, one step at a time, as
 `torch_ref.train.Trainer` does on one process.
 
-Every rank sees the whole batch (the same samples in the same order: the batch order is
-seeded alike on every rank) and keeps its shard: rank r of N the rows `shard(m, r, N)`,
-contiguous, sizes m_r differing by at most one, every sample exactly once (no padding,
-unlike DistributedSampler). Its loss is the mean over its shard J_r, weighted by N m_r / m:
-DDP's all-reduce averages the N gradients, so
-
-    (1/N) sum_r (N m_r / m) grad J_r = sum_r (m_r / m) grad J_r = grad J   (the whole batch's mean)
-
-exactly in real arithmetic; in floating point the sum over the m samples is reassociated into N
+Every rank sees the whole batch and trains on its shard, its mean loss weighted so that DDP's
+average of the N gradients is the whole batch's (`compare.distributed.shards`): exactly so in
+real arithmetic; in floating point the sum over the m samples is reassociated into N
 partial sums and one sum over ranks (one product by the weight, one division by N), which
 keeps the error within the bound of one sum over m terms: the one-process tolerances hold.
 
@@ -19,19 +13,21 @@ lockstep's probe starts each step from scratch's parameters, which only rank 0 h
 all-reduce of the gradients, the all-reduce of the weighted losses (J of the whole batch),
 and, for the free-running reference, every rank's parameters gathered to rank 0 and compared
 bitwise (DDP promises identical replicas). Over the first `WITNESS_STEPS` steps rank 0 also
-gathers what each rank trained on and tells a wrong setup by its signature (`signature`).
+gathers what each rank trained on, for `compare.distributed.signature` to tell a wrong setup
+(the mistake of `shards.committing`, if any, committed by every trainer).
 
-NNCOMPARE_DDP_MISTAKE (one of MISTAKES) makes every rank commit a common data-parallel
-mistake, for the demonstrations and tests that show each one caught.
+Rank 0 stops the others at a step boundary (the go flag); when it stops because it was
+interrupted (Ctrl-C), the flag says so (`LEAVE`) and the others raise `group.Stopped` once out
+of the lockstep, so that every rank leaves the run at the same point; `released()` tells rank 0
+whether they were told.
 """
 
 from __future__ import annotations
 
 import copy
 import hashlib
-import os
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+import signal
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -40,67 +36,18 @@ from torch.nn.parallel import DistributedDataParallel
 
 from compare import adapter
 from compare.distributed import group
-from scratch import train as scratch_train
-from scratch.errors import InvalidArgument
+from compare.distributed.shards import batch_order, mistake, rows_of, weight_of
+from compare.distributed.signature import Witness
 from torch_ref.models import Net
 
 WITNESS_STEPS = 2
-MISTAKES = {
-    "loss_x_world": "each rank's loss multiplied by the world size on top of the weight",
-    "sum": "each rank's loss a sum over its shard, not a mean",
-    "unweighted": "each rank's mean loss unweighted on an uneven split",
-    "sampler_padding": "DistributedSampler's split: padded to a multiple of N by repeating samples",
-    "unsynced_shuffle": "each rank's batch order seeded with seed + rank",
-}
+GO, STOP, LEAVE = 1, 0, 2         # the go flag: a step follows; none does; rank 0 was interrupted
+_RELEASED = [False]                     # rank 0 sent LEAVE: the others leave at a boundary
 
 
-def mistake() -> str | None:
-    """The mistake NNCOMPARE_DDP_MISTAKE asks for (None: the correct setup)."""
-    name = os.environ.get("NNCOMPARE_DDP_MISTAKE") or None
-    if name is not None and name not in MISTAKES:
-        raise InvalidArgument(f"NNCOMPARE_DDP_MISTAKE: got {name!r}, expected one of {', '.join(MISTAKES)}")
-    return name
-
-
-def shard(m: int, r: int, n: int) -> np.ndarray:
-    """Rank r's rows of a batch of m: contiguous, the first m % n ranks one more."""
-    base, extra = divmod(m, n)
-    lo = r * base + min(r, extra)
-    return np.arange(lo, lo + base + (r < extra))
-
-
-def sampler_shard(m: int, r: int, n: int) -> np.ndarray:
-    """DistributedSampler(shuffle=False, drop_last=False)'s rows: padded to ceil(m/n) * n by
-    repeating the first samples, then every n-th."""
-    total = -(-m // n) * n
-    return np.concatenate([np.arange(m), np.arange(total - m)])[r:total:n]
-
-
-def rows_of(m: int, r: int, n: int, wrong: str | None) -> np.ndarray:
-    return sampler_shard(m, r, n) if wrong == "sampler_padding" else shard(m, r, n)
-
-
-def weight_of(m_r: int, m: int, n: int, wrong: str | None) -> float:
-    """The factor of rank r's mean loss (n m_r / m; the mistakes' own)."""
-    return {"loss_x_world": n * n * m_r / m, "sum": float(m_r), "unweighted": 1.0,
-            "sampler_padding": 1.0}.get(wrong or "", n * m_r / m)
-
-
-def check_batch_sizes(m: int, batch_size: int | None, n: int) -> None:
-    """InvalidArgument when a batch has fewer samples than ranks (a rank would get none)."""
-    smallest = m if batch_size is None else min(batch_size, m - (m // batch_size) * batch_size or batch_size)
-    if smallest < n:
-        raise InvalidArgument(f"nproc: {n} ranks, but a batch has only {smallest} sample(s) "
-                              f"(m = {m}, batch size {batch_size or m}): every rank needs at "
-                              "least one; use fewer ranks or larger batches")
-
-
-def batch_order(m: int, batch_size: int | None, iterations: int, seed: int,
-                start_step: int) -> Iterator[np.ndarray | None]:
-    """The lockstep's batch order, as this rank draws it (the mistake: seeded by rank)."""
-    wrong = mistake() == "unsynced_shuffle"
-    return scratch_train.batch_order(m, batch_size, iterations, seed + (group.rank() if wrong else 0),
-                                     start_step)
+def released() -> bool:
+    """Whether rank 0 told the other ranks it was interrupted, at a step boundary."""
+    return _RELEASED[0]
 
 
 @dataclass
@@ -113,19 +60,6 @@ class Parting:
     max_abs: float
 
 
-@dataclass
-class Witness:
-    """What the ranks trained on over the first steps, and the DDP gradient: for `signature`."""
-
-    step: int
-    batches: list[str]                        # per rank, a digest of its whole batch
-    rows: list[list[int]]                     # per rank, the rows of the batch it trained on
-    weights: list[float]                      # per rank, its loss weight
-    X: torch.Tensor
-    y: torch.Tensor
-    grads: list[torch.Tensor] = field(default_factory=list)   # the all-reduced gradients
-
-
 class Coordinator:
     """The go flags, shared by the two trainers of one lockstep run (rank 0 decides). A probe
     step's flag travels with the probe's parameters (one broadcast); `stop` sends the one the
@@ -134,24 +68,31 @@ class Coordinator:
     def __init__(self, device: torch.device) -> None:
         self.device = device
         self.stopped = False
+        self.leaving = False                          # rank 0's last flag was LEAVE
+        self.busy = False                             # inside a step's collectives
         self.next_probe: torch.Tensor | None = None   # the probe's [flag, parameters] template
 
-    def go(self, more: bool = True, carry: torch.Tensor | None = None) -> bool:
-        """Rank 0 says whether a step follows ([flag, *carry] when `carry` is given, broadcast
-        into `carry` on the others); every rank returns what rank 0 said."""
-        flag = torch.tensor([1 if more else 0], dtype=torch.int64 if carry is None else carry.dtype,
+    def go(self, flag: int = GO, carry: torch.Tensor | None = None) -> bool:
+        """Rank 0 says whether a step follows (GO) or not (STOP, LEAVE) ([flag, *carry] when
+        `carry` is given, broadcast into `carry` on the others); every rank returns whether a
+        step follows."""
+        head = torch.tensor([flag], dtype=torch.int64 if carry is None else carry.dtype,
                             device=self.device)
-        message = flag if carry is None else torch.cat([flag, carry.to(self.device)])
+        message = head if carry is None else torch.cat([head, carry.to(self.device)])
         dist.broadcast(message, src=0)
         if carry is not None:
             carry.copy_(message[1:])
-        return bool(message[0].item())
+        said = int(message[0].item())
+        self.leaving = said == LEAVE
+        return said == GO
 
-    def stop(self) -> None:
-        """Rank 0: no step follows (once; the followers leave their loop)."""
-        if not self.stopped and dist.is_initialized():
+    def stop(self, leave: bool = False) -> None:
+        """Rank 0: no step follows (once; the followers leave their loop, and with `leave` the
+        run). Not in the middle of a step: the others wait in one of its collectives."""
+        if not self.stopped and not self.busy and dist.is_initialized():
             self.stopped = True
-            self.go(False, self.next_probe)
+            self.go(LEAVE if leave else STOP, self.next_probe)
+            _RELEASED[0] = leave
 
 
 def flat(net: Net) -> torch.Tensor:
@@ -186,7 +127,9 @@ class DataParallelTrainer:
         """One DDP step on the whole batch (X [m, n], y) of this rank; None: rank 0 said stop."""
         if self.ddp is None:
             raise RuntimeError("step after close")
+        self.coordinator.busy = True                 # from the go flag to the step's last collective
         if not self.begin():
+            self.coordinator.busy = False
             return None
         before = flat(self.net) if self.t < WITNESS_STEPS and self.probe else None
         rows = rows_of(X.shape[0], self.rank, self.n, self.wrong)
@@ -204,13 +147,14 @@ class DataParallelTrainer:
         else:
             J = self.compare_ranks(J)
         self.t += 1
+        self.coordinator.busy = False
         return J[0]
 
     def begin(self) -> bool:
         """The step's go flag from rank 0 (the probe's with rank 0's parameters: scratch's
         state); False: stop."""
         vector = flat(self.net) if self.probe else None
-        more = self.coordinator.go(True, vector)
+        more = self.coordinator.go(GO, vector)
         self.coordinator.next_probe = None if self.probe else torch.zeros_like(flat(self.net))
         if more and vector is not None and self.rank != 0:
             with torch.no_grad():
@@ -280,10 +224,11 @@ class DataParallel:
     def witnesses(self) -> list[Witness]:
         return self.made[1].witnesses if self.made else []
 
-    def finish(self) -> None:
-        """Rank 0: tell the followers no step follows; every rank: drop the DDP modules."""
+    def finish(self, leave: bool = False) -> None:
+        """Rank 0: tell the followers no step follows (`leave`: nor anything else of the run);
+        every rank: drop the DDP modules."""
         if group.rank() == 0 and self.made:
-            self.coordinator.stop()
+            self.coordinator.stop(leave)
         for trainer in self.made:
             trainer.close()
 
@@ -291,7 +236,8 @@ class DataParallel:
 def follow(reference: Net, X: np.ndarray, Y: np.ndarray, lr: float, iterations: int,
            batch_size: int | None, seed: int, start_step: int) -> None:
     """Ranks 1..N-1: the torch side of the lockstep run, step for step with rank 0, until rank 0
-    says stop (or the steps run out, and rank 0 says so too)."""
+    says stop (or the steps run out, and rank 0 says so too); `group.Stopped` when rank 0 said
+    it was interrupted."""
     parallel = DataParallel(reference.device)
     trainer, probe = parallel(reference, copy.deepcopy(reference), lr)
     Xt = adapter.batch_to_torch(X, reference.device, reference.dtype)
@@ -301,72 +247,10 @@ def follow(reference: Net, X: np.ndarray, Y: np.ndarray, lr: float, iterations: 
             it = adapter.indices_to_torch(idx, reference.device)
             Xb, yb = (Xt, yt) if it is None else (Xt[it], yt[it])
             if probe.advance(Xb, yb) is None or trainer.advance(Xb, yb) is None:
-                return
-        parallel.coordinator.go(True, torch.zeros_like(flat(reference)))   # rank 0's last stop
+                break
+        else:
+            parallel.coordinator.go(GO, torch.zeros_like(flat(reference)))   # rank 0's last stop
     finally:
         parallel.finish()
-
-
-def signature(parallel: DataParallel, net: Net, rtol: float) -> str:
-    """What the first witnessed step says of a wrong setup, in one phrase ('' when the ranks
-    trained on the whole batch once, and the all-reduced gradient is its mean's)."""
-    for w in parallel.witnesses:
-        found = batch_signature(w) or gradient_signature(w, net, rtol)
-        if found:
-            return f"at step {w.step}, {found}"
-    return ""
-
-
-def batch_signature(w: Witness) -> str:
-    """Ranks that trained on different batches, or samples trained on twice or never."""
-    other = next((r for r, digest in enumerate(w.batches) if digest != w.batches[0]), None)
-    if other is not None:
-        return (f"rank {other} trained on another batch than rank 0: an unsynchronised shuffle "
-                "(seed every rank's batch order alike)")
-    m = w.X.shape[0]
-    counts = np.bincount(np.concatenate([np.asarray(r, dtype=int) for r in w.rows]), minlength=m)
-    twice, never = np.flatnonzero(counts > 1), np.flatnonzero(counts == 0)
-    if twice.size or never.size:
-        sizes = "/".join(str(len(r)) for r in w.rows)
-        return (f"the shards ({sizes} rows) cover the batch of {m} with {int(counts.sum())}: "
-                f"{twice.size} sample(s) twice (e.g. {twice[:3].tolist()}), {never.size} never: "
-                "DistributedSampler's padding (split without padding)")
-    return ""
-
-
-def combine(weights: list[float], grads: list[torch.Tensor]) -> torch.Tensor:
-    """sum_r weights[r] grads[r]."""
-    return torch.stack([w * g for w, g in zip(weights, grads, strict=True)]).sum(0)
-
-
-def gradient_signature(w: Witness, net: Net, rtol: float) -> str:
-    """The all-reduced gradient against each shard's mean gradient (rank 0 computes them all)."""
-    m, n = w.X.shape[0], len(w.rows)
-    local = copy.deepcopy(net)
-    with torch.no_grad():
-        torch.nn.utils.vector_to_parameters(w.grads[0], local.parameters())
-    per_rank = []
-    for rows in w.rows:
-        index = torch.as_tensor(rows, device=w.X.device)
-        local.zero_grad()
-        local.loss(local(w.X.index_select(0, index)), w.y.index_select(0, index)).backward()
-        per_rank.append(torch.cat([p.grad.reshape(-1) for p in local.parameters() if p.grad is not None]))
-    got = torch.cat([g.reshape(-1) for g in w.grads[1:]])
-    whole = combine([len(rows) / m for rows in w.rows], per_rank)
-    scale = float(whole.abs().max()) or 1.0
-    if float((got - whole).abs().max()) <= rtol * scale:
-        return ""
-    ratio = float(got @ whole / (whole @ whole)) if float(whole @ whole) else float("nan")
-    hypotheses = {"x world size": (f"exactly {n} (the world size) times the whole batch's mean: "
-                                   "each rank's loss multiplied by N on top of DDP's average"),
-                  "sum": (f"{ratio:.4g} = m/N = {m}/{n} times the mean's: a sum over each shard "
-                          "where the mean belongs"),
-                  "unweighted": ("the plain average of the shards' means (1/N each, not m_r/m: "
-                                 f"shards of {'/'.join(str(len(r)) for r in w.rows)} rows)")}
-    weights = {"x world size": [n * len(r) / m for r in w.rows], "sum": [len(r) / n for r in w.rows],
-               "unweighted": [1 / n] * n}
-    for key, ws in weights.items():
-        guess = combine(ws, per_rank)
-        if float((got - guess).abs().max()) <= rtol * max(float(guess.abs().max()), 1e-300):
-            return "the all-reduced gradient is " + hypotheses[key]
-    return f"the all-reduced gradient is {ratio:.4g} times the whole batch's mean, and not parallel to it"
+    if parallel.coordinator.leaving:
+        raise group.Stopped(signal.SIGINT, where="rank 0 was interrupted")

@@ -32,6 +32,20 @@ class RankFailed(RuntimeError):
     """A rank raised or was killed; the message is one line naming it."""
 
 
+class Stopped(KeyboardInterrupt):
+    """A stop signal ended the ranks' work (`signum`; exit code 128 + it). `values`: what each
+    rank returned, None when they were stopped before they could; `where`: what is known."""
+
+    def __init__(self, signum: int, values: dict[int, object] | None = None,
+                 where: str = "every rank stopped") -> None:
+        super().__init__(where)
+        self.signum, self.values, self.where = int(signum), values, where
+
+    @property
+    def code(self) -> int:
+        return 128 + self.signum
+
+
 def world_size() -> int:
     """The launcher's WORLD_SIZE, 1 when this process was not launched as a rank."""
     return dist.get_world_size() if dist.is_initialized() else (

@@ -5,6 +5,7 @@ from __future__ import annotations
 from compare.experiments import (
     activations,
     course_flower,
+    ddp_mistakes,
     dead_relu,
     hidden_size,
     loop_vs_vectorized,
@@ -32,6 +33,7 @@ EXPERIMENTS: dict[str, Experiment] = {
         mnist.EXPERIMENT,
         precision_drift.EXPERIMENT,
         course_flower.EXPERIMENT,
+        ddp_mistakes.EXPERIMENT,
     )
 }
 

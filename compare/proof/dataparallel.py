@@ -20,7 +20,7 @@ from typing import Any
 import torch
 import torch.distributed as dist
 
-from compare.distributed import ddp, group, launch
+from compare.distributed import ddp, group, launch, shards, signature
 from compare.proof.lockstep import Trajectory
 from compare.proof.metric import Comparison
 from compare.proof.result import ModelReport
@@ -48,7 +48,7 @@ class World:
         if hooks:
             raise InvalidArgument(f"nproc: {hooks[0]} runs in rank 0's process, which check_model "
                                   "starts here: run under torchrun (or nncompare --nproc) for hooks")
-        return launch.local(self.size, self.backend, call, check, arguments)[0]
+        return launch.local(self.size, self.backend, call, check, arguments, shards.mistake())[0]
 
     def agree(self, ok: bool) -> bool:
         """Rank 0's `ok` on every rank (whether training follows)."""
@@ -68,23 +68,30 @@ class World:
 
     @contextlib.contextmanager
     def trainers(self) -> Iterator[ddp.DataParallel | None]:
-        """The DDP trainers of a lockstep run (None on one process), stopped and dropped after it."""
+        """The DDP trainers of a lockstep run (None on one process), stopped and dropped after it;
+        interrupted (Ctrl-C), the other ranks are told to leave the run too."""
         if self.size == 1:
             yield None
             return
         parallel = ddp.DataParallel(device_of(self))
+        interrupted = False
         try:
             yield parallel
+        except KeyboardInterrupt:
+            interrupted = True
+            raise
         finally:
-            parallel.finish()
+            parallel.finish(leave=interrupted)
 
 
 ONE = World()     # one process
 
 
-def call(check: Callable[..., ModelReport], arguments: dict[str, Any]) -> ModelReport:
-    """A launched rank's work (module level: the launcher pickles it by name)."""
-    return check(**arguments)
+def call(check: Callable[..., ModelReport], arguments: dict[str, Any], wrong: str | None) -> ModelReport:
+    """A launched rank's work, committing the caller's data-parallel mistake `wrong` (module
+    level: the launcher pickles it by name)."""
+    with shards.committing(wrong):
+        return check(**arguments)
 
 
 def device_of(world: World) -> torch.device:
@@ -107,8 +114,7 @@ def world_of(nproc: object, device: torch.device, m: int, batch_size: int | None
     if size == 1:
         return World()
     backend = group.backend_for(device)
-    ddp.check_batch_sizes(m, batch_size, size)
-    ddp.mistake()
+    shards.check_batch_sizes(m, batch_size, size)
     if not group.launched():
         return World(size, 0, backend, launch_here=True)
     if group.world_size() != size:
@@ -131,6 +137,6 @@ def judge(trajectory: Trajectory, parallel: ddp.DataParallel | None, reference: 
             "not bitwise rank 0's (DDP keeps identical replicas)", where=f"at step {parting.step}",
             step=parting.step))
     if not result.passed:
-        found = ddp.signature(parallel, reference, rtol)
+        found = signature.signature(parallel.witnesses, reference, rtol)
         if found:
             result.detail += f"; data-parallel signature {found}"

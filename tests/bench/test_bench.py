@@ -73,6 +73,9 @@ def test_quick_run_reports_machine_threads_memory_and_jobs(quick):
     assert positive(check["fraction_of_peak"])
     tb = result["tensorboard"]
     assert tb["available"] is False or positive(tb["ratio"])
+    nproc = result["nproc"]                            # --nproc 2 against one process
+    assert [r["config"] for r in nproc["rows"]] == ["medium", "large"]
+    assert all(positive(r["ratio"]["median"]) for r in nproc["rows"])
 
 
 def test_quick_run_checks_every_target_and_writes_the_report(quick):
@@ -85,7 +88,7 @@ def test_quick_run_checks_every_target_and_writes_the_report(quick):
     assert missed <= len(bench_targets.misses(result)) <= missed + 1   # + the allocator's line
     suite_target = next(t for t in result["targets"] if "parity" in t["target"])
     assert suite_target["met"] is None          # a sample of the suite says nothing of 15 s
-    for heading in ("# Benchmarks", "## Machine", "## Targets", "## Memory",
+    for heading in ("# Benchmarks", "## Machine", "## Targets", "## Memory", "### The cost of `--nproc 2`",
                     "## One training step, float32", "## One training step, float64"):
         assert heading in md
     assert result["machine"]["cpu"] in md and "deep-narrow" in md

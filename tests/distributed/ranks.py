@@ -30,35 +30,15 @@ def summary(report) -> dict:
             "final": report.final}
 
 
-def parity_suite(configs: list[tuple[str, str, int | None, int]]) -> list[dict]:
+def parity_suite(configs: list[tuple[str, str, int | None, int]], device: str = "cpu") -> list[dict]:
     """check_model(nproc=world) for each (model, dtype, batch_size, iterations), as this rank."""
     data = datasets.load("flower", seed=1)
     out = []
     for kind, dtype, batch, iterations in configs:
         model = MODELS[kind](dtype)
         report = check_model(model, data, lr=LR[kind], iterations=iterations, batch_size=batch,
-                             name=kind, nproc=group.world_size())
+                             name=kind, nproc=group.world_size(), device=device)
         out.append(summary(report))
-    return out
-
-
-def mistakes_suite(cases: list[tuple[str | None, int | None, int]]) -> list[dict]:
-    """The shallow net with each data-parallel mistake (None: the correct setup)."""
-    data = datasets.load("flower", seed=1)
-    X, Y = data.X_train[:, :209], data.Y_train[:, :209]             # m = 209: an uneven split
-    out = []
-    for wrong, batch, iterations in cases:
-        os.environ.pop("NNCOMPARE_DDP_MISTAKE", None)
-        if wrong:
-            os.environ["NNCOMPARE_DDP_MISTAKE"] = wrong
-        model = MODELS["shallow"]("float64")
-        report = check_model(model, (X, Y), lr=1.2, iterations=iterations, batch_size=batch,
-                             name=str(wrong), nproc=group.world_size())
-        result = report.checks["trajectory"]
-        first = result.first_divergence
-        out.append({"mistake": wrong, "passed": report.passed, "detail": result.detail,
-                    "first_step": first.step if first is not None else None})
-    os.environ.pop("NNCOMPARE_DDP_MISTAKE", None)
     return out
 
 
@@ -93,7 +73,7 @@ def cycles(n: int) -> int:
         probe.step(X, y)
         trainer.step(X, y)
         if group.rank() > 0:                   # rank 0's stop, which `finish` sends
-            parallel.coordinator.go(True, parallel.coordinator.next_probe)
+            parallel.coordinator.go(ddp.GO, parallel.coordinator.next_probe)
         parallel.finish()
         del parallel, trainer, probe
         group.teardown()
