@@ -1,5 +1,6 @@
 """The main job of `nncompare` (compare.cli.command): its arguments checked, once, before any
-work; then every model checked and trained by `compare.run.job`, the table, the JSON report.
+work; then every model checked and trained by `compare.run.job`, the table, the JSON report
+(`compare.cli.json_report`).
 
 torch, the harness and the TensorBoard logger are imported inside the functions that need
 them, so that the checks that come first (and `nncompare --help`) answer without them.
@@ -14,9 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
-import numpy as np
-
-from compare.cli import parallel
+from compare.cli import json_report, parallel
 from compare.cli.parsers import given
 from compare.output import report
 from compare.run import files, plugin, rundir
@@ -145,9 +144,9 @@ def resume_plan(args: argparse.Namespace, experiment: Path) -> tuple[RunConfig, 
         raise InvalidArgument(f"resume: --{flags[0].replace('_', '-')} comes from the checkpoints; "
                               "only --iterations, the cadence flags, --json, --no-progress and "
                               "--tensorboard go with --resume")
-    from compare.run import job as runner
+    from compare.run import resume
 
-    cfg, jobs = runner.resumed_jobs(experiment, MODELS)
+    cfg, jobs = resume.resumed_jobs(experiment)
     cfg.iterations = args.iterations
     return cfg.validate(), jobs
 
@@ -161,7 +160,7 @@ def fresh_jobs(args: argparse.Namespace, cfg: RunConfig, data: datasets.Dataset)
         spec: ModelSpec = template.spec
         name = args.scratch_impl.partition(":")[2] or "plugin"
         model = plugin.build(args.scratch_impl, spec, cfg.seed, cfg.dtype, given(args, ("init", "dtype")))
-        return [Job(name, model, cfg.lr_for("deep"))]
+        return [Job(name, model, cfg.lr_for("deep"), plugin=True)]
     return [Job(kind, build_scratch(kind, cfg, data), cfg.lr_for(kind)) for kind in cfg.models]
 
 
@@ -184,7 +183,27 @@ def run_checked(args: argparse.Namespace, json_out: TextIO) -> int:
     plan = plan_run(args)
     if parallel.starts_ranks(args, plan.data.X_train.shape[1], plan.cfg.batch_size, plan.cfg.device):
         return parallel.run_ranks(args, run, plan.cfg.device)
-    experiment = plan.resumed or (rundir.create(plan.folder) if plan.folder is not None else None)
+    experiment = claimed(plan)
+    try:
+        return report_run(args, plan, experiment, json_out)
+    finally:
+        if experiment is not None:
+            rundir.release(experiment)
+
+
+def claimed(plan: RunPlan) -> Path | None:
+    """The run's folder, held by this run (`compare.run.lock`): a new one created, or the
+    resumed one claimed and its stale temporary files deleted; None without logs."""
+    if plan.resumed is None:
+        return rundir.create(plan.folder) if plan.folder is not None else None
+    rundir.claim(plan.resumed)
+    files.clean_stale(plan.resumed)
+    return plan.resumed
+
+
+def report_run(args: argparse.Namespace, plan: RunPlan, experiment: Path | None,
+               json_out: TextIO) -> int:
+    """Train, print the table, write the JSON report; the exit code."""
     problems: list[str] = []
     reports, log_seconds = train(args, plan, experiment, problems)
     print(report.table(reports))
@@ -195,7 +214,7 @@ def run_checked(args: argparse.Namespace, json_out: TextIO) -> int:
         print(f"TensorBoard logs in {experiment} ({log_seconds:.1f} s of logging); "
               f"view them with: tensorboard --logdir {experiment}")
     if args.json is not None:
-        write_json(args, plan, reports, experiment, log_seconds, json_out)
+        json_report.write(args, plan, reports, experiment, log_seconds, json_out)
     if args.tensorboard and experiment is not None:
         from compare.output.tensorboard import server
         server.serve(Path(experiment))
@@ -260,45 +279,3 @@ def log_config(cfg: RunConfig, data: datasets.Dataset) -> dict:
     return {"dataset": data.name, "m_train": m, "m_test": data.X_test.shape[1],
             "batch_size": cfg.batch_size or m, "seed": cfg.seed, "dtype": cfg.dtype,
             "device": str(resolve_device(cfg.device)), "requested": cfg.as_dict()}
-
-
-def environment(cfg: RunConfig) -> dict:
-    import torch
-
-    from compare.precision import numerics_environment
-    from compare.proof.tolerances import tolerance
-    from torch_ref.device import resolve_device
-
-    device = resolve_device(cfg.device)
-    tol = tolerance(cfg.dtype, device.type)
-    return {"numpy": np.__version__, "torch": torch.__version__, "device": str(device),
-            "dtype": cfg.dtype, "threads": torch.get_num_threads(), **parallel.environment(),
-            "tolerances": {"forward": tol.forward, "gradients": tol.gradients,
-                           "trajectory": tol.trajectory},
-            "numerics": numerics_environment(device)}
-
-
-def write_json(args: argparse.Namespace, plan: RunPlan, reports: list[ModelReport],
-               experiment: Path | None, log_seconds: float, json_out: TextIO) -> None:
-    """The JSON report to `--json` (standard output for '-', else the file, atomically)."""
-    cfg, data = plan.cfg, plan.data
-    steps = {job.kind: {"start_step": job.start_step, "total_steps": job.start_step + cfg.iterations}
-             for job in plan.jobs}
-    meta = {"config": {**cfg.as_dict(), "resumed": plan.resumed is not None, "steps": steps},
-            "environment": environment(cfg),
-            "dataset": {"name": data.name, "n_x": data.n_x, "n_classes": data.n_classes,
-                        "m_train": data.X_train.shape[1], "m_test": data.X_test.shape[1]},
-            "logdir": str(experiment) if experiment is not None else None,
-            "logging_seconds": round(log_seconds, 3)}
-    text = report.json_text(report.to_json(reports, meta))
-    if args.json == "-":
-        json_out.write(text)
-        json_out.flush()
-        return
-    try:
-        files.write_text(args.json, text)
-    except OSError as exc:      # checked up front; the disk may still fill or change
-        kept = f"; the logs are kept in {experiment}" if experiment is not None else ""
-        raise InvalidArgument(f"json: cannot write {args.json} ({exc.strerror or exc}); "
-                              f"the table above is the report{kept}") from None
-    print(f"report written to {args.json}")

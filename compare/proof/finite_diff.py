@@ -83,17 +83,29 @@ def finite_differences(model: ScratchSide, spec: ModelSpec, X: np.ndarray, Y: np
             c = _fd_compare("d" + name, np.asarray(grad).reshape(-1), numeric, keep, p.shape,
                             rtol, atol)
         result.comparisons.append(dataclasses.replace(c, where=where))
-    total = sum(p.size for p in witness.params.values())
-    sampled = sum(len(c) for c in chosen.values())
-    result.checked, result.of = checked, total
-    result.detail = (f"{where or 'at the initial parameters'}: checked {checked} of {total} "
-                     f"entries (h = {h:g}, atol = {atol:.1e})"
-                     + (f"; a seeded sample of {sampled} for fd_max_entries={max_entries} (each "
-                        "parameter keeps its share, and at least 8 entries or all it has)"
-                        if sampled < total else "")
-                     + (f"; skipped {kinks} next to a ReLU kink" if kinks else "")
-                     + ("; nothing was checked" if checked == 0 else ""))
+    result.checked, result.of = checked, sum(p.size for p in witness.params.values())
+    result.detail = detail(where, result, h, atol, chosen, max_entries, kinks)
     return result
+
+
+def detail(where: str, result: CheckResult, h: float, atol: float,
+           chosen: dict[str, np.ndarray], max_entries: int | None, kinks: int) -> str:
+    """'at ...: checked 35 of 91 entries (h, atol); why a sample; what was skipped'."""
+    sampled = sum(len(c) for c in chosen.values())
+    return (f"{where or 'at the initial parameters'}: checked {result.checked} of {result.of} "
+            f"entries (h = {h:g}, atol = {atol:.1e})"
+            + (sample_note(sampled, max_entries, len(chosen)) if sampled < (result.of or 0) else "")
+            + (f"; skipped {kinks} next to a ReLU kink" if kinks else "")
+            + ("; nothing was checked" if result.checked == 0 else ""))
+
+
+def sample_note(sampled: int, max_entries: int | None, n_params: int) -> str:
+    """Why `sampled` entries were checked for fd_max_entries: a seeded sample, each parameter
+    keeping its share, and more than asked where every parameter's floor of 8 adds up."""
+    if max_entries is not None and sampled > max_entries:
+        return (f"; a seeded sample, more than fd_max_entries={max_entries}: each of the "
+                f"{n_params} parameters keeps at least 8 entries, or all it has")
+    return f"; a seeded sample for fd_max_entries={max_entries}, each parameter keeping its share"
 
 
 def not_run(where: str, dtype: np.dtype) -> CheckResult:

@@ -117,6 +117,7 @@ class Lockstep:
         self.before: dict[str, np.ndarray] = {}       # scratch's parameters before the step
         self.kinks: list[str] = []                    # steps not judged, and why
         self.overflow = ""                            # what NumPy raised, when it did
+        self.non_finite = ""                          # a non-finite value no overflow raised
         self.Xt = adapter.batch_to_torch(X, reference.device, reference.dtype)          # [m, n0]
         self.yt = adapter.targets_to_torch(Y, reference.spec.output, reference.device, reference.dtype)
         self.probe = copy.deepcopy(reference)
@@ -158,12 +159,19 @@ class Lockstep:
     def scratch_step(self, t: int, Xb: np.ndarray, Yb: np.ndarray) -> float | None:
         """Scratch's step: its cost before the update (NaN when a value overflowed), or None
         when its own code failed (the check's error says where)."""
-        try:                                      # step by step: a non-finite J stops before the update
+        try:                                      # step by step: a non-finite value stops before the update
             AL, caches = self.model.forward(Xb)
+            if not np.all(np.isfinite(AL)):       # (no overflow raised: the model made it so)
+                self.non_finite = "A[L] of forward"
+                return math.nan
             J = self.model.cost(AL, Yb, caches)
             if not math.isfinite(J):
                 return math.nan
             self.grads = self.model.backward(AL, Yb, caches)
+            self.non_finite = next((f"{d} of backward" for d in ("d" + n for n in self.names)
+                                    if not np.all(np.isfinite(self.grads.get(d, 0.0)))), "")
+            if self.non_finite:
+                return math.nan
             self.model.update(self.grads, self.lr)
         except FloatingPointError as exc:         # np.errstate(..., "raise") of the caller
             self.overflow = f"a value of the forward or backward pass ({exc})"
@@ -187,6 +195,12 @@ class Lockstep:
                    or (len(costs) > 2 and math.isfinite(costs[-2]) and costs[-2] > 2 * costs[0]))
         if blew_up:
             return diverged("scratch", t, self.overflow or "the cost", self.lr)
+        if self.non_finite:                       # the model's own function, no overflow raised
+            function = self.non_finite.split()[-1]
+            finite = "the parameters" + (" and A[L]" if function == "backward" else "")
+            return TrainingDiverged("scratch", t, f"{self.non_finite} ({finite} are finite)",
+                                    self.lr, f"check {function}: it made NaN or inf from finite "
+                                    "values, with no overflow raised")
         what, advice = saturation(self.model, Xb, Yb)
         return TrainingDiverged("scratch", t, what, self.lr, advice)
 
@@ -313,7 +327,8 @@ def describe(out: Trajectory, worst_step: Comparison | None, worst_drift: Compar
     """One line: steps, largest step error, largest drift and when it passed the tolerance."""
     if worst_step is None or worst_drift is None:
         return "no steps"
-    text = (f"{len(out.step_error)} steps; largest step error {worst_step.rel_err:.1e} "
+    n = len(out.step_error)
+    text = (f"{n} step{'' if n == 1 else 's'}; largest step error {worst_step.rel_err:.1e} "
             f"({worst_step.name} {worst_step.where}); largest drift {worst_drift.rel_err:.1e} "
             f"({worst_drift.name} {worst_drift.where})")
     if drift_over is not None:

@@ -108,7 +108,10 @@ class ScratchSide:
         return self.model.params
 
     def forward(self, X: np.ndarray) -> tuple[np.ndarray, Any]:
+        before = dict(self.model.params)          # the same arrays: only its keys are checked
         out = self.model.forward(X)
+        if isinstance(self.model.params, dict) and self.model.params.keys() != before.keys():
+            raise keys_changed(self.model, before)
         if not (isinstance(out, (tuple, list)) and len(out) == 2):
             raise ProtocolError(f"forward returned {type(out).__name__}, expected a pair "
                                 "(AL [n_L, m], caches)")
@@ -135,6 +138,31 @@ class ScratchSide:
 
 class ProtocolError(TypeError):
     """A value a protocol method returned is not what the protocol says."""
+
+
+def keys_changed(model: Any, before: dict[str, np.ndarray]) -> ProtocolError:
+    """The ProtocolError of a forward that added keys to params or removed some, naming the
+    model's forward (file:line); params get their keys back, so the checks can go on
+    restoring the parameters they set."""
+    params = model.params
+    added, removed = sorted(set(params) - set(before)), sorted(set(before) - set(params))
+    for name in added:
+        del params[name]
+    params.update({name: before[name] for name in removed})
+    changes = ([f"added {', '.join(map(repr, added))} to params"] if added else []) + \
+        ([f"removed {', '.join(map(repr, removed))} from params"] if removed else [])
+    return ProtocolError(f"forward ({source_of(model.forward)}) {' and '.join(changes)}, which "
+                         "holds W1, b1, ..., WL, bL only (keep other state in attributes of the "
+                         "model)")
+
+
+def source_of(function: Callable[..., Any]) -> str:
+    """'file.py:27' of where `function` is defined (its name where that is not known)."""
+    try:
+        code = inspect.unwrap(function).__code__
+    except AttributeError:
+        return getattr(function, "__qualname__", "forward")
+    return f"{os.path.basename(code.co_filename)}:{code.co_firstlineno}"
 
 
 def as_number(J: object) -> float:

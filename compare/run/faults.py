@@ -12,8 +12,10 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import sys
 import threading
 from collections.abc import Iterator
+from typing import Any, TextIO
 
 # what the machine, not the program, is to blame for
 ENVIRONMENT = {errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EIO, errno.EDQUOT,
@@ -57,3 +59,50 @@ def quiet_writer_threads() -> Iterator[None]:
         yield
     finally:
         threading.excepthook = previous
+
+
+class NamedOutput:
+    """Standard output whose write errors name it: an OSError there (a full disk behind
+    `> file`, /dev/full) comes out with the filename 'standard output', as a file's would,
+    so that it is reported as the one line of an environment failure. Everything else is
+    the stream's own."""
+
+    def __init__(self, stream: TextIO) -> None:
+        self.stream = stream
+
+    def write(self, text: str) -> int:
+        try:
+            return self.stream.write(text)
+        except OSError as exc:
+            raise _named(exc) from None
+
+    def flush(self) -> None:
+        try:
+            self.stream.flush()
+        except OSError as exc:
+            raise _named(exc) from None
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.stream, name)
+
+
+def _named(exc: OSError) -> OSError:
+    """`exc` with the filename 'standard output' (the subclass its errno gives: a reader that
+    left is still a BrokenPipeError)."""
+    if exc.filename is not None or exc.errno is None:
+        return exc
+    return OSError(exc.errno, exc.strerror or os.strerror(exc.errno), "standard output")
+
+
+@contextlib.contextmanager
+def named_stdout() -> Iterator[None]:
+    """While active, sys.stdout is a `NamedOutput` of what it was (put back after, unless the
+    block has replaced it, as it does to silence an output that failed)."""
+    stream = sys.stdout
+    named = NamedOutput(stream)
+    sys.stdout = named  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        if sys.stdout is named:
+            sys.stdout = stream

@@ -1,19 +1,17 @@
-"""One `nncompare` run over its models: each checked, trained in lockstep, logged, checkpointed.
+"""One `nncompare` run over its models: each checked, trained in lockstep, logged, checkpointed
+(`compare.run.resume` writes the checkpoints and reads them back for `--resume`).
 
-    <experiment>/<model>/scratch/checkpoint.npz   each side's parameters after its last step
-    <experiment>/<model>/torch/checkpoint.npz     (compare.run.checkpoint's format)
+A stop signal (Ctrl-C, SIGTERM, SIGHUP) asks training to stop after the step in progress, so
+that both sides, the TensorBoard runs and the checkpoints all hold the same state; the logger
+marks its runs as interrupted, the checkpoints are written, and the `Interrupted` goes on up
+to the command line (exit 128 + the signal). A second one, or one during a model's checks,
+stops at once, without a checkpoint of the model in progress. `nncompare --resume
+<experiment>` goes on from the checkpoints: the same batches, step numbers and TensorBoard
+charts an unbroken run would have.
 
-Ctrl-C (SIGINT) asks training to stop after the step in progress, so that both
-sides, the TensorBoard runs and the checkpoints all hold the same state; the
-logger marks its runs as interrupted, the checkpoints are written, and
-KeyboardInterrupt goes on up to the command line (exit 130). A second Ctrl-C stops
-at once, without checkpoints. `nncompare --resume <experiment>` goes on from the
-checkpoints: the same batches, step numbers and TensorBoard charts an unbroken run
-would have.
-
-`Runner` wires each harness run to its logger, its hooks, the progress callback and Ctrl-C;
-the experiments (`compare.experiments.session`) run their models through it too, without
-checkpoints. `log_plan` says where a run will log, for both.
+`Runner` wires each harness run to its logger, its hooks, the progress callback and the
+signals; the experiments (`compare.experiments.session`) run their models through it too,
+without checkpoints. `log_plan` says where a run will log, for both.
 """
 
 from __future__ import annotations
@@ -22,38 +20,26 @@ import contextlib
 import signal
 import sys
 import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 from typing import Any, Protocol
-
-import numpy as np
 
 from compare.output.tensorboard.logger import Cadence, ModelLogger
 from compare.proof.harness import check_model
 from compare.proof.lockstep import StepRecord
 from compare.proof.protocol import ScratchSide
 from compare.proof.result import ModelReport
-from compare.run import checkpoint, files, pair, rundir, signals
+from compare.run import rundir, signals
 from compare.run.config import RunConfig
+from compare.run.resume import Job, resumable, save_checkpoints
 from scratch.datasets import Dataset
 from scratch.errors import InvalidArgument
-from scratch.model import Model
 from torch_ref.models import Net
 
-CHECKPOINT = "checkpoint.npz"
-
-
-@dataclass
-class Job:
-    """One model of the run, and where it starts."""
-
-    kind: str                                        # 'logistic', 'shallow', 'deep' or a class name
-    model: Any                                       # a scratch-protocol model
-    lr: float
-    start_step: int = 0                              # > 0 when resumed from checkpoints
-    torch_params: dict[str, np.ndarray] | None = None
+__all__ = ["Hook", "Job", "Runner", "Settings", "StopAtStep", "log_plan", "on_step",
+           "refuse_without_logs", "run"]
 
 
 class StopAtStep:
@@ -207,35 +193,6 @@ def refuse_without_logs(flags: Mapping[str, bool]) -> None:
         raise InvalidArgument(f"no-log: {flag} needs the logs that --no-log turns off")
 
 
-def checkpoint_path(experiment: Path, kind: str, side: str) -> Path:
-    return experiment / kind / side / CHECKPOINT
-
-
-def identity(cfg: RunConfig, kind: str, lr: float, run_id: str | None) -> dict:
-    """What both halves of a checkpoint pair record, to be checked on resume: the run (its
-    random id), the model (the folder it sits in) and the training settings."""
-    return {"config": cfg.as_dict(), "kind": kind, "lr": lr, "run_id": run_id,
-            "settings": {"lr": lr, "batch_size": cfg.batch_size, "seed": cfg.seed,
-                         "dataset": cfg.dataset, "dtype": cfg.dtype}}
-
-
-def save_checkpoints(experiment: Path, job: Job, reference: Net | None, steps: int,
-                     cfg: RunConfig, run_id: str | None = None) -> str | None:
-    """Both sides' parameters after `steps` steps, as one pair (`compare.run.pair`; our models
-    only: a plug-in has no format; none before the harness built `reference`). What could not
-    be written (None: all was, or there was nothing to write); the old pair is kept then."""
-    if not isinstance(job.model, Model) or reference is None:
-        return None
-    if not all(np.all(np.isfinite(p)) for p in job.model.params.values()):
-        return None                                  # a diverged run: nothing worth resuming
-    try:
-        pair.save(experiment / job.kind, job.model, reference, steps,
-                  identity(cfg, job.kind, job.lr, run_id))
-    except InvalidArgument as exc:
-        return str(exc).removeprefix("checkpoint: ")
-    return None
-
-
 @dataclass
 class Settings:
     """How `run` logs and checkpoints (None experiment: no logs, no checkpoints)."""
@@ -245,6 +202,7 @@ class Settings:
     log_config: dict
     run_id: str | None = None
     checkpoint_every: int = 0            # also checkpoint every N steps (0: at the end only)
+    plugin: bool = False                 # a --scratch-impl model: no checkpoints (no format)
 
 
 def run(jobs: list[Job], cfg: RunConfig, data: Dataset, experiment: Path | None, cadence: Cadence,
@@ -254,7 +212,8 @@ def run(jobs: list[Job], cfg: RunConfig, data: Dataset, experiment: Path | None,
     the reports, and the seconds spent logging. What could not be written (a checkpoint on a
     full disk) goes to `problems`; the run goes on. Interrupted: `signals.Interrupted`, its
     `where` saying what was kept."""
-    how = Settings(experiment, cadence, log_config, run_id, checkpoint_every)
+    how = Settings(experiment, cadence, log_config, run_id, checkpoint_every,
+                   plugin=any(job.plugin for job in jobs))
     reports: list[ModelReport] = []
     with Runner(progress) as runner:
         runner.problems = problems if problems is not None else []
@@ -279,22 +238,14 @@ def interruption(exc: KeyboardInterrupt, runner: Runner, how: Settings,
     text = stopped + (f" ({', '.join(done)} finished)" if done else "")
     if how.experiment is None:
         return signals.Interrupted(signum, f"{text}; --no-log keeps no logs and no checkpoints")
-    text += f"; logs so far in {how.experiment}"
     if resumable(how.experiment):
-        text += (f"; logs and checkpoints so far in {how.experiment} (go on with: "
-                 f"nncompare --resume {how.experiment} --iterations N)")
-    else:
-        text += "; no checkpoint was written, so the run cannot be resumed"
-    return signals.Interrupted(signum, text)
-
-
-def resumable(experiment: Path) -> bool:
-    """Whether `nncompare --resume experiment` would start (its checkpoints all check)."""
-    try:
-        resumed_jobs(experiment, ())
-    except (InvalidArgument, OSError):
-        return False
-    return True
+        return signals.Interrupted(signum, f"{text}; logs and checkpoints so far in "
+                                   f"{how.experiment} (go on with: nncompare --resume "
+                                   f"{how.experiment} --iterations N, N more steps of each model)")
+    why = ("a --scratch-impl model keeps no checkpoints" if how.plugin
+           else "no checkpoint was written")
+    return signals.Interrupted(signum, f"{text}; logs so far in {how.experiment}; {why}, so the "
+                               "run cannot be resumed")
 
 
 def run_job(job: Job, cfg: RunConfig, data: Dataset, how: Settings, runner: Runner) -> ModelReport:
@@ -328,109 +279,3 @@ def run_job(job: Job, cfg: RunConfig, data: Dataset, how: Settings, runner: Runn
     return result
 
 
-@contextlib.contextmanager
-def _as_invalid(what: str) -> Iterator[None]:
-    try:
-        yield
-    except (AttributeError, KeyError, TypeError, ValueError) as exc:
-        if isinstance(exc, InvalidArgument):
-            raise
-        raise InvalidArgument(f"resume: {what} is not a checkpoint of nncompare ({exc})") from None
-
-
-def _saved_config(saved: Mapping[str, Any]) -> RunConfig:
-    """The RunConfig a checkpoint's extra["config"] holds (its JSON lists back as tuples)."""
-    fields: dict[str, Any] = {k: tuple(v) if isinstance(v, list) else v for k, v in saved.items()
-                              if k != "extra"}      # an unused field that older runs saved
-    return RunConfig(**fields)
-
-
-def resumed_jobs(experiment: Path, models: tuple[str, ...] = ()) -> tuple[RunConfig, list[Job]]:
-    """The config and jobs of a run to resume from its checkpoints (InvalidArgument if none,
-    or if a pair does not belong to this run and this model): one job for every model of the
-    run, those that never started with `model` None (the caller builds them)."""
-    if not experiment.is_dir():
-        raise InvalidArgument(f"resume: {experiment} is not a folder of an nncompare run")
-    files.clean_stale(experiment)
-    found = [d.name for d in sorted(experiment.iterdir())
-             if d.is_dir() and not d.is_symlink() and pair.exists(d)]
-    if not found:
-        raise InvalidArgument(f"resume: {experiment} holds no checkpoints "
-                              f"(expected {experiment}/<model>/scratch/{CHECKPOINT}; a run of "
-                              "a --scratch-impl model keeps none, so it cannot be resumed)")
-    pairs = {kind: _pair(experiment, kind) for kind in found}
-    first = pairs[found[0]][0]
-    with _as_invalid(str(experiment / found[0] / pair.MANIFEST)):
-        cfg = _saved_config(first.extra["config"])
-    run_id = rundir.run_id(experiment)
-    for kind, (ours, theirs) in pairs.items():
-        _check_belongs(experiment / kind, kind, ours, theirs, first, run_id)
-        _check_agree(experiment / kind, ours, theirs, cfg)
-    jobs = [Job(kind, checkpoint.to_scratch(pairs[kind][0]), float(pairs[kind][0].extra["lr"]),
-                pairs[kind][0].step, pairs[kind][1].params)
-            if kind in pairs else Job(kind, None, cfg.lr_for(kind)) for kind in cfg.models]
-    stray = sorted(set(pairs) - set(cfg.models))
-    if stray:
-        raise InvalidArgument(f"resume: {experiment / stray[0]} holds checkpoints of a model "
-                              f"that the run ({', '.join(cfg.models)}) does not have")
-    return cfg, jobs
-
-
-def _pair(experiment: Path, kind: str) -> tuple[checkpoint.Checkpoint, checkpoint.Checkpoint]:
-    """The scratch and torch checkpoints of `kind`, checked to be one model after one step."""
-    mine, other = checkpoint_path(experiment, kind, "scratch"), checkpoint_path(experiment, kind, "torch")
-    with _as_invalid(str(mine)):
-        ours, theirs = pair.load(experiment / kind)
-        shown = [(c.side, list(c.spec.layer_dims), c.step) for c in (ours, theirs)]
-        sides = ours.side == "scratch" and theirs.side == "torch"
-        if not sides or (ours.spec, ours.step) != (theirs.spec, theirs.step):
-            raise InvalidArgument(
-                f"resume: {mine} and {other} are not the scratch and torch sides of one model "
-                "after the same steps (got, as (side, layer_dims, step): "
-                f"{shown[0]} and {shown[1]})")
-        pair.verify(experiment / kind)
-        float(ours.extra["lr"])
-        ours.extra["config"]
-    return ours, theirs
-
-
-def _check_belongs(folder: Path, kind: str, ours: checkpoint.Checkpoint,
-                   theirs: checkpoint.Checkpoint, first: checkpoint.Checkpoint,
-                   run_id: str | None) -> None:
-    """InvalidArgument naming the difference unless the pair's two halves record the same
-    run, model and settings as each other, as the folder they sit in and as the run's first."""
-    for key in ("run_id", "kind", "settings", "lr"):
-        if ours.extra.get(key) != theirs.extra.get(key):
-            raise InvalidArgument(f"resume: the two sides in {folder} are of different runs: "
-                                  f"{key} is {ours.extra.get(key)!r} on the scratch side and "
-                                  f"{theirs.extra.get(key)!r} on the torch side")
-    if ours.extra.get("kind", kind) != kind:
-        raise InvalidArgument(f"resume: {folder} holds the checkpoints of the "
-                              f"{ours.extra.get('kind')!r} model, not of {kind!r}")
-    if run_id is not None and ours.extra.get("run_id", run_id) != run_id:
-        raise InvalidArgument(f"resume: {folder} holds the checkpoints of another run (run id "
-                              f"{ours.extra.get('run_id')}, the folder's is {run_id})")
-    mine = {k: v for k, v in ours.extra.get("settings", {}).items() if k != "lr"}
-    theirs_first = {k: v for k, v in first.extra.get("settings", {}).items() if k != "lr"}
-    if mine != theirs_first or ours.extra.get("config") != first.extra.get("config"):
-        raise InvalidArgument(f"resume: {folder} was trained with other settings than the rest "
-                              f"of the run ({mine} against {theirs_first})")
-
-
-def _check_agree(folder: Path, ours: checkpoint.Checkpoint, theirs: checkpoint.Checkpoint,
-                 cfg: RunConfig) -> None:
-    """InvalidArgument unless the two sides' parameters agree within the trajectory tolerance
-    (each layer against its size, at least lr, as the trajectory check measures them)."""
-    from compare.proof.lockstep import layer_scales
-    from compare.proof.metric import relative_error
-    from compare.proof.tolerances import tolerance
-    from torch_ref.device import resolve_device
-
-    tol = tolerance(cfg.dtype, resolve_device(cfg.device).type).trajectory
-    scales = layer_scales(theirs.params, float(ours.extra.get("lr", 0.0)))
-    for name, value in ours.params.items():
-        err = relative_error(value, theirs.params[name], scales[name])[0]
-        if not err <= tol:
-            raise InvalidArgument(f"resume: the scratch and torch {name} in {folder} differ by "
-                                  f"{err:.1e}, more than the trajectory tolerance {tol:.0e}: "
-                                  "they are not the two sides of one lockstep run")

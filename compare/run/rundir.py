@@ -14,7 +14,11 @@ Two rules keep TensorBoard's charts honest (a reused folder gets duplicate steps
   folder holding the marker file `.nncompare-run` that `create` writes into every
   folder it makes (or, for runs made before the marker, nothing but
   `<model>/{scratch,torch,diff}/` folders of event files and checkpoints), or an
-  empty folder. Any other folder is refused and nothing in it is deleted.
+  empty folder. Any other folder is refused and nothing in it is deleted;
+* a run holds its folder for as long as it runs: an exclusive lock (`flock`) on the
+  file `.nncompare-lock` in it (`claim`), taken before anything is written or cleared
+  there, so that two runs never log into one folder, nor clear each other's
+  (`compare.run.lock`).
 
 `plan` checks everything (names, the log folder being a folder nncompare can write
 in, a folder to overwrite being a run) and creates nothing; `create` makes the
@@ -33,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from compare.proof.result import SIDES
+from compare.run.lock import LOCK, claim, release
 from scratch.errors import InvalidArgument
 
 MAX_SUFFIX = 1000   # -2 ... -1000 on collisions of the default name in one second
@@ -101,7 +106,7 @@ def check_name(name: str) -> str:
 def _legacy_run(folder: Path) -> bool:
     """A run made before the marker: only <model>/{scratch,torch,diff}/ folders (at least one)
     holding nothing but event files and checkpoints."""
-    models = list(folder.iterdir())
+    models = [entry for entry in folder.iterdir() if entry.name != LOCK]
     for model in models:
         if model.is_symlink() or not model.is_dir():
             return False
@@ -117,6 +122,11 @@ def _legacy_run(folder: Path) -> bool:
     return bool(models)
 
 
+def _entries(folder: Path) -> list[Path]:
+    """What `folder` holds besides its lock file."""
+    return [entry for entry in folder.iterdir() if entry.name != LOCK]
+
+
 def check_clearable(folder: Path) -> None:
     """InvalidArgument unless `folder` may be cleared by --overwrite: an nncompare run (its
     marker, or the shape of an older run) or an empty folder. Deletes nothing."""
@@ -127,7 +137,7 @@ def check_clearable(folder: Path) -> None:
         raise InvalidArgument(f"experiment: {folder} is a link, not a run folder; --overwrite "
                               "will not clear it; nothing was deleted")
     try:
-        if (folder / MARKER).is_file() or not any(folder.iterdir()) or _legacy_run(folder):
+        if (folder / MARKER).is_file() or not _entries(folder) or _legacy_run(folder):
             return
     except OSError as exc:
         raise InvalidArgument(f"experiment: cannot read {folder} ({exc.strerror or exc}); "
@@ -155,40 +165,67 @@ def plan(logdir: str | os.PathLike, name: str | None, prefix: str, overwrite: bo
     return Plan(root, name, check_name(prefix), overwrite)
 
 
+def _write_marker(folder: Path) -> None:
+    (folder / MARKER).write_text("This folder is an nncompare run: `nncompare --overwrite` "
+                                 "may delete it and everything in it.\n"
+                                 f"run id: {uuid.uuid4().hex}\n")
+
+
 def _mkdir(folder: Path) -> None:
-    """Create `folder` (its parents as needed) with its marker, failing if it exists."""
+    """Create `folder` (its parents as needed), claim it and write its marker, failing if it
+    exists (FileExistsError) or another run claimed it first (InvalidArgument; it is theirs)."""
     folder.parent.mkdir(parents=True, exist_ok=True)
     os.mkdir(folder)
+    claim(folder)
     try:
-        (folder / MARKER).write_text("This folder is an nncompare run: `nncompare --overwrite` "
-                                     "may delete it and everything in it.\n"
-                                     f"run id: {uuid.uuid4().hex}\n")
+        _write_marker(folder)
     except BaseException:
-        shutil.rmtree(folder, ignore_errors=True)
+        remove(folder)
         raise
 
 
+def _clear(folder: Path) -> None:
+    """Claim the run folder `folder`, check it may be cleared, and clear it for a new run:
+    everything in it deleted but the lock this run holds, a new marker (a new run id)."""
+    check_clearable(folder)           # before the lock file is made in a folder not ours
+    claim(folder)
+    check_clearable(folder)           # again, under the lock: it may have changed meanwhile
+    for entry in _entries(folder):
+        if entry.is_dir() and not entry.is_symlink():
+            shutil.rmtree(entry)
+        else:
+            entry.unlink()
+    _write_marker(folder)
+
+
+def _named(p: Plan, folder: Path) -> Path:
+    """The folder of `--experiment NAME`, created, or with `--overwrite` cleared, and claimed."""
+    for _ in range(2):           # an --overwrite whose folder another run creates meanwhile
+        if p.overwrite and (folder.is_dir() or folder.is_symlink()):
+            _clear(folder)
+            return folder
+        try:
+            _mkdir(folder)
+            return folder
+        except FileExistsError:
+            if not p.overwrite:
+                break
+    raise InvalidArgument(f"experiment: {folder} already exists (created by another run "
+                          "meanwhile); choose another name")
+
+
 def create(p: Plan) -> Path:
-    """Create the experiment folder as planned and return it.
+    """Create the experiment folder as planned, claimed by this run (`claim`), and return it.
 
     Raises:
-        InvalidArgument: the folder appeared meanwhile (another process), a folder to
-            overwrite is not an nncompare run (checked again: it may have changed since
-            `plan`), or the folder cannot be created (the error names it).
+        InvalidArgument: the folder appeared meanwhile (another process) or another run holds
+            it, a folder to overwrite is not an nncompare run (checked again: it may have
+            changed since `plan`), or the folder cannot be created (the error names it).
     """
     folder = p.logdir
     try:
         if p.name is not None:
-            folder = p.logdir / p.name
-            if p.overwrite and (folder.is_dir() or folder.is_symlink()):
-                check_clearable(folder)
-                shutil.rmtree(folder)
-            try:
-                _mkdir(folder)
-            except FileExistsError:
-                raise InvalidArgument(f"experiment: {folder} already exists (created by "
-                                      "another run meanwhile); choose another name") from None
-            return folder
+            return _named(p, p.logdir / p.name)
         base = f"{p.prefix}-{time.strftime('%Y%m%d-%H%M%S')}"
         for k in range(1, MAX_SUFFIX + 1):
             folder = p.logdir / (base if k == 1 else f"{base}-{k}")
@@ -218,5 +255,6 @@ def run_id(folder: Path) -> str | None:
 
 
 def remove(folder: Path) -> None:
-    """Delete a folder this run created (after a bad-usage failure)."""
+    """Delete a folder this run created (after a bad-usage failure), and let go of it."""
     shutil.rmtree(folder, ignore_errors=True)
+    release(folder)

@@ -7,6 +7,10 @@ import numpy as np
 import scratch
 
 
+class Plain(scratch.DeepNet):
+    """Correct and quick: a plug-in run keeps logs but no checkpoints."""
+
+
 class Slow(scratch.DeepNet):
     """Correct, but each backward pass takes a while: the checks last for minutes."""
 
@@ -29,3 +33,27 @@ class AddsAKey(scratch.DeepNet):
     def forward(self, X):
         self.params["extra"] = np.zeros((1, 1))
         return super().forward(X)
+
+
+
+class WrongShapeGrad(scratch.DeepNet):
+    """A backward pass whose dW1 is transposed ([n0, n1], not W1's [n1, n0]), with an update
+    that reshapes every gradient to its parameter: training runs, the gradient check fails."""
+
+    def backward(self, AL, Y, caches, **kwargs):
+        grads = super().backward(AL, Y, caches, **kwargs)
+        grads["dW1"] = grads["dW1"].T.copy()
+        return grads
+
+    def update(self, grads, lr):
+        for name, p in self.params.items():
+            p -= lr * np.reshape(grads["d" + name], p.shape)
+
+
+class NaNBackward(scratch.DeepNet):
+    """A backward pass whose db2 is NaN: the model's bug, not a learning rate too high."""
+
+    def backward(self, AL, Y, caches, **kwargs):
+        grads = super().backward(AL, Y, caches, **kwargs)
+        grads["db2"] = np.full_like(grads["db2"], np.nan)
+        return grads

@@ -13,6 +13,7 @@ import subprocess
 import time
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from compare.cli import main
@@ -31,7 +32,7 @@ def statuses(folder: Path) -> list[str]:
     return [t.tensor_proto.string_val[0].decode() for t in acc.Tensors("status/text_summary")]
 
 
-# ---------------------------------------------------------------- 1: a checkpoint cannot be written
+# ---------------------------------------------------------------- a checkpoint cannot be written
 
 def test_a_failed_checkpoint_write_keeps_the_run_reports_it_and_exits_2(tmp_path, capsys, monkeypatch):
     real = checkpoint.save
@@ -81,7 +82,58 @@ def test_a_full_disk_is_one_line_exit_2_and_what_was_written_stays(small_disk):
     assert (small_disk / "full" / ".nncompare-run").is_file()           # the run is kept
 
 
-# ---------------------------------------------------------------- 4: the pair is written as a unit
+# ---------------------------------------------------------------- two runs want one folder
+
+LONG = ["--model", "logistic", "--iterations", "100000", "--checkpoint-every", "50"]
+
+
+def event_files(model_folder: Path) -> dict[str, int]:
+    """How many event files each TensorBoard run of a model holds (one per writer: a second
+    process logging into the folder adds its own)."""
+    return {run: len(list((model_folder / run).glob("events.out.tfevents.*")))
+            for run in ("scratch", "torch", "diff")}
+
+
+def test_overwrite_and_resume_of_a_folder_in_use_are_refused_and_delete_nothing(tmp_path, procs):
+    first = procs(*LONG, "--logdir", str(tmp_path), "--experiment", "e")
+    wait_for(lambda: manifest_step(tmp_path / "e" / "logistic"), timeout=120)      # training
+    marker = (tmp_path / "e" / ".nncompare-run").read_text()
+    for argv in (["--model", "logistic", "--iterations", "5", "--logdir", str(tmp_path),
+                  "--experiment", "e", "--overwrite"],
+                 ["--resume", str(tmp_path / "e"), "--iterations", "5"]):
+        code, out, err = nncompare(*argv, timeout=120)
+        assert code == 2 and out == "", err
+        assert err == (f"nncompare: error: experiment: {tmp_path / 'e'} is in use by another "
+                       f"nncompare run (pid {first.popen.pid}); wait for it to end, or choose "
+                       "another name\n")
+    assert first.popen.poll() is None                      # the first run goes on, untouched
+    assert (tmp_path / "e" / ".nncompare-run").read_text() == marker
+    first.signal(signal.SIGINT)
+    rc, _, err = first.wait(timeout=120)
+    assert rc == 130, err
+    assert event_files(tmp_path / "e" / "logistic") == {"scratch": 1, "torch": 1, "diff": 1}
+
+
+def test_two_overwrites_started_together_one_runs_the_other_gets_one_line(tmp_path, procs):
+    assert nncompare(*SMALL, "--model", "logistic", "--logdir", str(tmp_path), "--experiment",
+                     "e")[0] == 0                          # the folder both will clear
+    both = [procs(*LONG, "--logdir", str(tmp_path), "--experiment", "e", "--overwrite")
+            for _ in range(2)]
+    loser = wait_for(lambda: next((p for p in both if p.popen.poll() is not None), None), timeout=180)
+    winner = both[1 - both.index(loser)]
+    rc, out, err = loser.wait(timeout=30)
+    assert rc == 2 and err.count("\n") == 1, err
+    assert f"experiment: {tmp_path / 'e'} " in err and ("in use by another nncompare run" in err
+                                                        or "already exists" in err), err
+    assert winner.popen.poll() is None, winner.wait(timeout=30)
+    wait_for(lambda: manifest_step(tmp_path / "e" / "logistic"), timeout=120)
+    winner.signal(signal.SIGINT)
+    rc, _, err = winner.wait(timeout=120)
+    assert rc == 130, err
+    assert event_files(tmp_path / "e" / "logistic") == {"scratch": 1, "torch": 1, "diff": 1}
+
+
+# ---------------------------------------------------------------- the pair is written as a unit
 
 def test_a_pair_write_that_fails_half_way_leaves_the_old_pair_current(tmp_path, capsys, monkeypatch):
     real = checkpoint.save
@@ -114,7 +166,7 @@ def test_a_pair_is_switched_by_its_manifest_alone(tmp_path):
     assert again[0].step == again[1].step == 6
 
 
-# ---------------------------------------------------------------- 5, 9, 13, 16: signals
+# ---------------------------------------------------------------- signals
 
 @pytest.mark.parametrize("sig,code", [(signal.SIGTERM, 143), (signal.SIGHUP, 129)])
 def test_sigterm_and_sighup_stop_at_the_step_save_and_exit_128_plus_the_signal(tmp_path, procs, sig, code):
@@ -126,7 +178,8 @@ def test_sigterm_and_sighup_stop_at_the_step_save_and_exit_128_plus_the_signal(t
     assert rc == code, err
     assert "stopping after this step" in err and signal.Signals(sig).name in err
     assert "Traceback" not in err and "--resume" in err
-    assert manifest_step(tmp_path / "s" / "shallow")
+    step = manifest_step(tmp_path / "s" / "shallow")
+    assert step and statuses(tmp_path / "s" / "shallow" / "scratch") == [f"interrupted after step {step - 1}"]
 
 
 def test_ctrl_c_during_the_checks_of_a_slow_plug_in_stops_at_once_and_says_what_exists(tmp_path, procs):
@@ -143,15 +196,26 @@ def test_ctrl_c_during_the_checks_of_a_slow_plug_in_stops_at_once_and_says_what_
     assert all("step -1" not in s for s in statuses(tmp_path / "slow" / "Slow" / "scratch"))
 
 
-def test_ctrl_c_during_the_imports_is_one_line_and_exit_130(procs):
-    for delay in (0.15, 0.3, 0.45, 0.6):
-        p = procs("--no-log", "--model", "logistic", "--iterations", "3")
-        time.sleep(delay)
-        p.signal(signal.SIGINT)
-        rc, _, err = p.wait(timeout=60)
-        assert "Traceback" not in err, err
-        if rc != 0:                            # (done already: nothing to interrupt)
-            assert rc in (130, -signal.SIGINT) and err.count("\n") <= 1, (delay, rc, err)
+def handles_sigterm(pid: int) -> bool:
+    """Whether process `pid` has a handler for SIGTERM (Linux: the SigCgt mask of /proc):
+    Python installs none of its own, so one there is nncompare's, installed first thing."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("SigCgt:"):
+            return bool(int(line.split()[1], 16) >> (signal.SIGTERM - 1) & 1)
+    return False
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="reads /proc (Linux)")
+@pytest.mark.parametrize("delay", [0.0, 0.2, 0.5])
+def test_ctrl_c_during_the_imports_is_one_line_and_exit_130(procs, delay):
+    p = procs("--no-log", "--model", "logistic", "--iterations", "3")
+    wait_for(lambda: handles_sigterm(p.popen.pid), timeout=60, every=0.002)   # imports begin
+    time.sleep(delay)
+    p.signal(signal.SIGINT)
+    rc, _, err = p.wait(timeout=60)
+    assert "Traceback" not in err, err
+    if delay == 0.0 or rc != 0:                # (a late one may find the run done)
+        assert rc == 130 and err.count("\n") == 1 and err.startswith("nncompare: interrupted"), (rc, err)
 
 
 def test_an_inherited_ignored_sigint_stays_ignored(procs):
@@ -164,7 +228,25 @@ def test_an_inherited_ignored_sigint_stays_ignored(procs):
     assert "stopping" not in err and "interrupted" not in err
 
 
-# ---------------------------------------------------------------- 7: the environment fails
+def test_a_plug_in_run_stopped_in_training_says_it_keeps_no_checkpoints(tmp_path, capsys, monkeypatch):
+    real = runner.Runner._progress
+
+    def ctrl_c_at_2(self, t):
+        if t == 2:
+            signal.raise_signal(signal.SIGINT)
+        real(self, t)
+
+    monkeypatch.setattr(runner.Runner, "_progress", ctrl_c_at_2)
+    assert main(["--scratch-impl", f"{PLUGINS}:Plain", *SMALL, "--logdir", str(tmp_path),
+                 "--experiment", "p"]) == 130
+    err = capsys.readouterr().err
+    assert "after step 2 of Plain" in err and "--resume" not in err, err
+    assert "a --scratch-impl model keeps no checkpoints" in err, err
+    assert statuses(tmp_path / "p" / "Plain" / "scratch") == ["interrupted after step 2"]
+    assert not (tmp_path / "p" / "Plain" / "checkpoint.json").exists()
+
+
+# ---------------------------------------------------------------- the environment fails
 
 def test_standard_output_on_a_full_disk_is_one_line_exit_2(tmp_path):
     with open("/dev/full", "w") as full:
@@ -214,17 +296,74 @@ def test_a_log_folder_that_cannot_be_written_mid_run_is_one_line_exit_2(tmp_path
     assert (tmp_path / "e" / "shallow" / "scratch" / "checkpoint.npz").is_file()
 
 
-# ---------------------------------------------------------------- 10, 11, 15: what a report says
+# ---------------------------------------------------------------- what a report says
 
-@pytest.mark.xfail(strict=True, reason="compare/proof/lockstep.py (not this suite's) still advises a "
-                   "lower lr when a plug-in's forward gives NaN from finite parameters: the NaN "
-                   "update of step 0 makes step 1's parameters NaN, judged as 'parameters blew up'")
-def test_nan_from_a_plug_ins_forward_gives_no_learning_rate_advice(tmp_path):
-    code, out, err = nncompare("--scratch-impl", f"{PLUGINS}:NaNForward", "--iterations", "3",
-                               "--no-log", "--json", str(tmp_path / "r.json"))
-    assert code == 1, err
-    assert "Traceback" not in err
-    assert "lower the learning rate" not in out + err + (tmp_path / "r.json").read_text()
+def test_a_wrong_shape_gradient_is_judged_the_same_with_logs_and_they_chart_what_is_judgeable(
+        tmp_path, capsys):
+    from compare.output.tensorboard import tags
+
+    plug = ["--scratch-impl", f"{PLUGINS}:WrongShapeGrad", *SMALL]
+    assert main([*plug, "--no-log"]) == 1
+    unlogged = capsys.readouterr().out
+    assert main([*plug, "--log-every", "1", "--logdir", str(tmp_path), "--experiment", "e"]) == 1
+    out, err = capsys.readouterr()
+    assert "Traceback" not in err and "bug" not in err, err
+    assert "dW1 differs: shape [2, 10], expected [10, 2]" in unlogged
+    assert out.split("TensorBoard logs in")[0] == unlogged        # the same report, logs or not
+    charted = read(tmp_path / "e" / "WrongShapeGrad" / "diff").Tags()["scalars"]
+    assert tags.grad_diff("W2") in charted and tags.grad_diff("W1") not in charted
+
+
+@pytest.mark.parametrize("plugin,function", [("NaNForward", "A[L] of forward"),
+                                             ("NaNBackward", "db2 of backward")])
+def test_nan_from_a_plug_in_names_the_function_and_gives_no_learning_rate_advice(tmp_path, capsys,
+                                                                                 plugin, function):
+    assert main(["--scratch-impl", f"{PLUGINS}:{plugin}", *SMALL, "--no-log",
+                 "--json", str(tmp_path / "r.json")]) == 1
+    out, err = capsys.readouterr()
+    error = json.loads((tmp_path / "r.json").read_text())["models"][0]["error"]
+    assert error.startswith(f"scratch training diverged at step 0: {function} (the parameters"), error
+    assert "learning rate" not in out + err + error
+
+
+def test_a_learning_rate_too_high_still_gets_the_learning_rate_advice(capsys):
+    assert main(["--no-progress", "--no-log", "--model", "deep", "--lr", "1000", "--activation",
+                 "leaky_relu", "--iterations", "20"]) == 1
+    assert "lower the learning rate (lr=1000)" in capsys.readouterr().out
+
+
+def test_a_params_key_added_in_forward_is_blamed_on_the_model_s_line(capsys):
+    import inspect
+
+    from tests.faults import plugins
+
+    line = inspect.getsourcelines(plugins.AddsAKey.forward)[1]
+    assert main(["--scratch-impl", f"{PLUGINS}:AddsAKey", *SMALL, "--no-log"]) == 1
+    out = capsys.readouterr().out
+    assert f"forward (plugins.py:{line}) added 'extra' to params" in out, out
+    assert "protocol.py" not in out and "harness.py" not in out
+
+
+def test_a_params_key_removed_in_forward_is_named_and_put_back():
+    from compare.proof.protocol import ProtocolError, ScratchSide
+    from scratch import DeepNet
+
+    class DropsB1(DeepNet):
+        def forward(self, X):
+            out = super().forward(X)
+            del self.params["b1"]
+            return out
+
+    model = DropsB1([2, 3, 1])
+    with pytest.raises(ProtocolError, match="removed 'b1' from params"):
+        ScratchSide(model).forward(np.zeros((2, 4)))
+    assert sorted(model.params) == ["W1", "W2", "b1", "b2"]
+
+
+def test_one_step_is_one_step(capsys):
+    assert main(["--no-progress", "--no-log", "--model", "logistic", "--iterations", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "trajectory: 1 step;" in out and "1 steps" not in out
 
 
 def test_a_check_that_checked_nothing_says_so_in_the_table_and_the_diagnosis():
@@ -247,7 +386,7 @@ def test_fd_max_entries_says_why_it_checks_more_than_asked():
     assert "fd_max_entries=5" in out and "at least 8 entries" in out
 
 
-# ---------------------------------------------------------------- 3, 6, 12, 14: resuming
+# ---------------------------------------------------------------- resuming
 
 def test_a_resume_covers_every_model_and_says_where_each_starts(tmp_path, capsys, monkeypatch):
     real = runner.Runner._progress
@@ -281,6 +420,17 @@ def test_resume_refuses_a_pair_of_another_run_naming_the_difference(tmp_path, ca
     assert main(["--no-progress", "--resume", str(tmp_path / "a"), "--iterations", "2"]) == 2
     err = capsys.readouterr().err
     assert "another run" in err and "run id" in err, err
+
+
+def test_resume_refuses_a_torch_half_copied_from_another_run(tmp_path, capsys):
+    for name in ("a", "b"):
+        assert main([*SMALL, "--model", "logistic", "--logdir", str(tmp_path), "--experiment", name]) == 0
+    for half in ("torch/checkpoint.npz", pair.step_name("torch", 6)):    # same model, same step
+        shutil.copyfile(tmp_path / "b" / "logistic" / half, tmp_path / "a" / "logistic" / half)
+    capsys.readouterr()
+    assert main(["--no-progress", "--resume", str(tmp_path / "a"), "--iterations", "2"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "is not the torch checkpoint that" in err, err
 
 
 def test_resume_refuses_a_pair_whose_sides_disagree(tmp_path, capsys):
@@ -331,32 +481,55 @@ def test_a_stop_with_no_checkpoint_gives_no_resume_hint(tmp_path, capsys, monkey
 
 # ---------------------------------------------------------------- stopped at random, resumed: bitwise
 
-def final_hashes(report: Path) -> dict:
-    model = json.loads(report.read_text())["models"][0]
-    return {side: model["final"][side]["params_sha256"] for side in ("scratch", "torch")}
+MAIN_JOB = ("logistic", "shallow", "deep")
 
 
-@pytest.mark.parametrize("model", ["logistic", "shallow", "deep"])
-def test_stopped_at_random_steps_then_resumed_gives_the_unbroken_parameters(tmp_path, procs, model):
-    total = 300
-    args = ["--model", model, "--checkpoint-every", "1", "--log-every", "50"]
-    code, _, err = nncompare(*args, "--iterations", str(total), "--no-log",
-                             "--json", str(tmp_path / "u.json"))
-    assert code == 0, err
-    unbroken = final_hashes(tmp_path / "u.json")
-    rng = random.Random(f"{model}")
-    for k, sig in enumerate((signal.SIGKILL, signal.SIGINT, signal.SIGTERM)):
-        name = f"run{k}"
-        folder = tmp_path / name / model
+def final_hashes(report: Path) -> dict[str, dict[str, str]]:
+    """{model: {side: SHA-256 of its final parameters}} of a JSON report."""
+    return {m["model"]: {side: m["final"][side]["params_sha256"] for side in ("scratch", "torch")}
+            for m in json.loads(report.read_text())["models"]}
+
+
+@pytest.mark.slow
+def test_the_main_job_stopped_at_random_steps_then_resumed_gives_the_unbroken_parameters(
+        tmp_path, procs):
+    """kill -9, SIGINT and SIGTERM, each in another model and at a step drawn at random, then
+    `--resume --iterations N`: every model of the main job ends bitwise where an unbroken main
+    job of the same total steps ends (N more steps of each model: the one stopped reaches
+    `total`, those that had finished `total + N`, those never started N)."""
+    total, every = 200, 3
+    args = ["--checkpoint-every", str(every), "--log-every", "50", "--hist-every", "0",
+            "--image-every", "0"]
+    unbroken: dict[int, dict] = {}
+
+    def reference(steps: int) -> dict:
+        if steps not in unbroken:
+            report = tmp_path / f"unbroken-{steps}.json"
+            code, _, err = nncompare("--no-log", "--iterations", str(steps), "--json", str(report))
+            assert code == 0, err
+            unbroken[steps] = final_hashes(report)
+        return unbroken[steps]
+
+    rng = random.Random(14)
+    signals_in = zip((signal.SIGKILL, signal.SIGINT, signal.SIGTERM), rng.sample(MAIN_JOB, 3),
+                     strict=True)                          # each model stopped once
+    for k, (sig, model) in enumerate(signals_in):
+        name, at = f"run{k}", rng.randrange(5, total // 2)
         p = procs(*args, "--iterations", str(total), "--logdir", str(tmp_path), "--experiment", name)
-        at = rng.randrange(5, total // 2)
+        folder = tmp_path / name / model
         wait_for(lambda f=folder, a=at, q=p: (manifest_step(f) or 0) >= a or q.popen.poll() is not None,
-                 timeout=180)
+                 timeout=240)
         p.signal(sig)
-        p.wait(timeout=120)
-        step = manifest_step(folder)
-        assert step is not None and step < total, (sig, step)
-        code, out, err = nncompare("--resume", str(tmp_path / name), "--iterations", str(total - step),
-                                   "--json", str(tmp_path / f"{name}.json"))
-        assert code == 0, err
-        assert final_hashes(tmp_path / f"{name}.json") == unbroken, (sig, step)
+        rc, _, err = p.wait(timeout=120)
+        assert rc == (-signal.SIGKILL if sig == signal.SIGKILL else 128 + sig), (sig, rc, err)
+        steps = {m: manifest_step(tmp_path / name / m) or 0 for m in MAIN_JOB}
+        stopped = next(m for m in MAIN_JOB if steps[m] < total)
+        more = total - steps[stopped]
+        report = tmp_path / f"{name}.json"
+        code, out, err = nncompare("--resume", str(tmp_path / name), "--iterations", str(more),
+                                   "--json", str(report), timeout=300)
+        assert code == 0, (sig, steps, err)
+        resumed = final_hashes(report)
+        assert sorted(resumed) == sorted(MAIN_JOB), out
+        for m in MAIN_JOB:
+            assert resumed[m] == reference(steps[m] + more)[m], (sig, m, steps)

@@ -122,7 +122,9 @@ def test_two_runs_started_together_never_share_a_folder(tmp_path):
     folders = {json.loads((tmp_path / f"r{i}.json").read_text())["logdir"] for i in range(2)}
     assert len(folders) == 2
     for folder in folders:
-        assert sorted(os.listdir(Path(folder) / "logistic")) == ["diff", "scratch", "torch"]
+        # the three TensorBoard runs and the manifest of the checkpoint pair (compare.run.pair)
+        assert sorted(os.listdir(Path(folder) / "logistic")) == ["checkpoint.json", "diff",
+                                                                 "scratch", "torch"]
         ea = events(Path(folder) / "logistic" / "scratch")
         assert [e.step for e in ea.Scalars("loss/train")][-1] == 49
         assert checkpoint.load(Path(folder) / "logistic" / "torch" / "checkpoint.npz").step == 50

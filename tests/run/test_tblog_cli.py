@@ -60,9 +60,10 @@ def test_default_names_are_unique_even_when_started_in_the_same_second(tmp_path,
 
 
 def test_every_run_folder_carries_the_marker_that_lets_overwrite_clear_it(tmp_path, capsys):
+    """... and the lock file the run held it by (compare.run.lock)."""
     assert run(capsys, "--logdir", str(tmp_path))[0] == 0
     [experiment] = tmp_path.iterdir()
-    assert sorted(p.name for p in experiment.iterdir()) == [rundir.MARKER, "logistic"]
+    assert sorted(p.name for p in experiment.iterdir()) == [rundir.LOCK, rundir.MARKER, "logistic"]
 
 
 def test_overwrite_refuses_a_folder_that_is_not_a_run_and_deletes_nothing(tmp_path, capsys):

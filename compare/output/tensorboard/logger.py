@@ -261,15 +261,17 @@ class ModelLogger:
         """Step t's differences, in the units of the trajectory check: the record's step error
         and drift as they are, and the gradients' difference as that of the update lr dW,
         against the layer scales the drift is measured with (`lockstep.layer_scales` of
-        torch's parameters after the step, at least lr)."""
+        torch's parameters after the step, at least lr). A plug-in's gradient that is not
+        of its parameter's shape has no difference to chart: the gradient check has judged it
+        (a FAIL naming the shape), and nothing here broadcasts it into a number."""
         values = {tags.STEP_ERROR: r.step_error, tags.DRIFT: max(r.drift.values())}
         values.update({tags.drift(name): err for name, err in r.drift.items()})
         scales = layer_scales(r.params["torch"], self.lr)
         for name in self.side.params:
             g_s, g_t = r.grads["scratch"].get("d" + name), r.grads["torch"].get("d" + name)
-            if g_s is not None and g_t is not None:
-                values[tags.grad_diff(name)] = relative_error(self.lr * g_s, self.lr * g_t,
-                                                              scales[name])[0]
+            if g_s is not None and g_t is not None and np.shape(g_s) == np.shape(g_t):
+                values[tags.grad_diff(name)] = relative_error(self.lr * np.asarray(g_s),
+                                                              self.lr * g_t, scales[name])[0]
         return values
 
     def _test_differences(self, m_s: dict[str, float], m_t: dict[str, float]) -> dict[str, float]:
@@ -302,8 +304,9 @@ class ModelLogger:
                                              dataformats="HWC")
 
     def _histograms(self, side: str, kind: str, arrays: dict[str, np.ndarray], step: int) -> None:
-        for name, values in arrays.items():
-            if np.all(np.isfinite(values)):     # np.histogram cannot bin NaN or inf
+        for name, given in arrays.items():
+            values = np.asarray(given)          # (a plug-in's gradient may be a list)
+            if values.dtype.kind in "biuf" and np.all(np.isfinite(values)):   # no NaN, inf
                 self.writers[side].add_histogram(f"{kind}/{name}", values, step,
                                                  bins=self.cadence.bins)
 
