@@ -3,7 +3,8 @@
 `check_model(model, data, lr=..., iterations=...)` runs the four checks (forward,
 gradients, finite differences, trajectory) on a scratch-protocol model against
 the torch reference and returns a `ModelReport`; `nncompare` does it from the
-command line.
+command line. `check_functions(namespace)` checks a learner's own functions of the
+course's exercises one by one (`nncompare check`).
 
 The parts, each importing only parts below it (pyproject.toml's import-linter
 contracts, run by tests/test_layers.py):
@@ -29,15 +30,16 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from compare.functions.check import check_functions
     from compare.proof.harness import check_model
     from compare.proof.protocol import ScratchSide
     from compare.proof.result import ModelReport
 
-__all__ = ["ModelReport", "ScratchSide", "check_model"]
+__all__ = ["ModelReport", "ScratchSide", "check_functions", "check_model"]
 
 # imported on first use, so that `nncompare --help` (which imports this package) needs no torch
 _HOMES = {"check_model": "compare.proof.harness", "ScratchSide": "compare.proof.protocol",
-          "ModelReport": "compare.proof.result"}
+          "ModelReport": "compare.proof.result", "check_functions": "compare.functions.check"}
 
 
 def __getattr__(name: str) -> Any:

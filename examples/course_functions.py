@@ -4,7 +4,7 @@ parameter dicts, no classes. Logistic regression (week 2), the planar net with o
 reference:
 
     nncompare check examples/course_functions.py
-    python -c "from compare.functions import check_functions; print(check_functions('examples/course_functions.py'))"
+    python -c "from compare import check_functions; print(check_functions('examples/course_functions.py'))"
 
 The course reuses some names across the three exercises, and one module can hold only one
 function of each name. So each of these has one definition here, and every exercise's callers

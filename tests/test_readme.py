@@ -68,13 +68,14 @@ def nncompare(command, cwd, timeout=600):
 
 
 def test_every_readme_command_is_run_by_a_test():
-    """The main job (its table, below), --tensorboard (tests/output), the resume, plug-in and
-    precision commands (below): a new command in the README needs a test here."""
+    """The main job (its table, below), --tensorboard (tests/output), the resume, plug-in,
+    precision and check commands (below): a new command in the README needs a test here."""
     assert set(commands()) == {
         "nncompare", "nncompare --tensorboard",
         "nncompare --resume runs/flower-20250101-120000 --iterations 2000",
         "nncompare --scratch-impl examples/course_style.py:CourseNet --layers 2,10,5,1 --activation tanh",
-        "nncompare precision --iterations 200 --no-log"}
+        "nncompare precision --iterations 200 --no-log",
+        "nncompare check examples/course_functions.py"}
 
 
 def test_the_precision_command_passes_as_shown():
@@ -101,6 +102,43 @@ def test_the_resume_command_goes_on_from_the_main_job(tmp_path):
     resumed = nncompare(command + " --no-progress", cwd=tmp_path)
     assert resumed.returncode == 0, resumed.stdout + resumed.stderr
     assert resumed.stdout.count("PASS: all checks agree") == 3
+
+
+def section(title):
+    text = README.read_text()
+    start = text.index(f"\n## {title}\n")
+    return text[start:text.index("\n## ", start + 1)]
+
+
+def test_the_check_your_assignment_section_runs_as_written(tmp_path, monkeypatch, capsys):
+    """Its Python call, its notebook call (in globals() holding the example's functions, as a
+    notebook's would), its command, and the table it shows, which is what the checker prints
+    for the example with linear_backward's keepdims=True left out."""
+    from compare.functions import check_functions
+    from tests.functions.broken import MISTAKES, broken_source
+
+    text = section("Check your assignment")
+    file_call, notebook_call = re.findall(r"```python\n(.*?)```", text, re.S)
+    monkeypatch.chdir(README.parent)
+    namespace: dict = {}
+    run(file_call, namespace)
+    assert namespace["report"].passed and capsys.readouterr().out == f"{namespace['report']}\n"
+    source = (README.parent / "examples" / "course_functions.py").read_text()
+    notebook: dict = {"__name__": "__main__"}
+    exec(compile(source.split('if __name__ == "__main__":')[0], "notebook", "exec"), notebook)
+    run(notebook_call, notebook)
+    assert notebook["report"].passed and notebook["report"].source == "globals()"
+    assert notebook["report"]._repr_html_().startswith("<table><thead><tr><th>function</th>")
+    (command,) = [c for c in commands() if c.startswith("nncompare check")]
+    done = nncompare(f"{command} --logdir {tmp_path}", cwd=README.parent)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.splitlines()[-1].endswith("PASS") and list(tmp_path.glob("check-*/deep/torch"))
+    shown = re.search(r"```\n(function +exercise.*?)```", text, re.S).group(1).splitlines()
+    broken = tmp_path / "my_assignment.py"
+    broken.write_text(broken_source(next(m for m in MISTAKES if m.name == "linear_backward-keepdims")))
+    printed = str(check_functions(broken, model=False)).splitlines()[:len(shown)]
+    assert [line.rstrip() for line in printed] == [line.rstrip() for line in shown]
+    assert f"`tests/functions/broken.py` holds {len(MISTAKES)} such mistakes" in " ".join(text.split())
 
 
 def test_the_checkpoint_example_moves_a_model_between_the_sides(tmp_path, monkeypatch):

@@ -6,6 +6,7 @@
     nncompare experiment --list       the experiments of the notes' claims
     nncompare bench [--quick]         speed and memory of both implementations
     nncompare precision               torch's float32/bfloat16/TF32/float16 drift from float64 truth
+    nncompare check my_assignment.py  your own course functions, one by one, against torch
     nncompare --tensorboard           then serve the run's TensorBoard logs (runs/<experiment>/)
 
 With `--json -` the JSON report goes to standard output and everything else
@@ -18,9 +19,10 @@ disk, a folder that cannot be written: one line naming the path, what was comple
 SIGHUP (129). The signals are handled from the first line of this module on (during the
 imports: one line and that exit code); one the parent set to be ignored stays ignored.
 
-`main` sends a first word `experiment` or `bench` to that subcommand (compare.cli.experiment,
-compare.cli.bench), anything else to the main job (compare.cli.main_job); each is imported
-only when it runs, and turns its exceptions into the exit codes above.
+`main` sends a first word `experiment`, `bench`, `precision` or `check` to that subcommand
+(compare.cli.experiment, compare.cli.bench, compare.precision, compare.functions.cli),
+anything else to the main job (compare.cli.main_job); each is imported only when it runs,
+and turns its exceptions into the exit codes above.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from compare.run.faults import (  # noqa: E402
     EnvironmentFailure,
     environment_failure,
     is_environmental,
+    named_stdout,
     quiet_writer_threads,
 )
 from scratch.errors import InvalidArgument  # noqa: E402
@@ -82,7 +85,7 @@ def interrupted(exc: KeyboardInterrupt) -> int:
 def dispatch(argv: list[str]) -> int:
     """The subcommand or main job of `argv`, its exceptions turned into exit codes."""
     try:
-        with quiet_writer_threads():
+        with quiet_writer_threads(), named_stdout():
             return subcommand(argv)
     except InvalidArgument as exc:
         print(f"nncompare: error: {exc}", file=sys.stderr)
@@ -95,6 +98,8 @@ def dispatch(argv: list[str]) -> int:
         return 0
     except Exception as exc:  # a bug of nncompare itself: one line here, the traceback in a file
         if isinstance(exc, OSError) and is_environmental(exc):   # the disk: full, read-only
+            if exc.filename == "standard output":
+                sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silences the flush at exit
             print(f"nncompare: error: {environment_failure(exc, None)}", file=sys.stderr)
             return 2
         if os.environ.get("NNCOMPARE_TRACEBACK"):
@@ -117,6 +122,9 @@ def subcommand(argv: list[str]) -> int:
     if argv and argv[0] == "precision":
         from compare.precision import cli_main
         return cli_main(argv[1:])
+    if argv and argv[0] == "check":
+        from compare.functions import cli
+        return cli.main(argv[1:])
     args = main_parser().parse_args(argv)
     from compare.cli import main_job
     return main_job.run(args)

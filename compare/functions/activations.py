@@ -3,7 +3,8 @@
 The logistic exercise's sigmoid returns the array; the deep exercise's helpers (dnn_utils)
 return (A, cache = Z): both are accepted, and a returned cache must be Z itself. Checked on
 the Z of every problem (Z exactly 0 in the zero variant) and on extremes, z = +-800 in float64
-(+-100 in float32), where 1 / (1 + e^-z) overflows to the right answer.
+(+-100 in float32) and 0, where 1 / (1 + e^-z) overflows to the right answer (so that relu
+and relu_backward have cases even where no shape has a hidden layer).
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def extremes(ctx: Context) -> list[tuple[str, Problem, np.ndarray]]:
 
 def relu_cases(ctx: Context) -> list[Case]:
     cases = []
-    for where, p, Z in inputs(ctx, "hidden"):
+    for where, p, Z in inputs(ctx, "hidden") + extremes(ctx):
         A = reference.activation("relu", Z)
         z = mistakes.f64(Z)
         wrong = [("returns Z unchanged: the max with 0 is missing", z),
@@ -117,6 +118,9 @@ def relu_backward_cases(ctx: Context) -> list[Case]:
         for l in range(1, p.L):
             dA, Z = p.cast(p.grads[f"dA{l}"]), p.cast(p.layers[l - 1]["Z"])
             cases.append(Case(f"{p.label()}, Z{l}", (dA, Z), judge_backward(dA, Z, "relu", tol(p))))
+    for where, p, Z in extremes(ctx):
+        dA = p.cast(np.random.default_rng(ctx.seed).standard_normal(Z.shape))
+        cases.append(Case(where, (dA, Z), judge_backward(dA, Z, "relu", tol(p))))
     return cases
 
 
@@ -124,10 +128,11 @@ CONTRACTS = [
     Contract("sigmoid", ("logistic", "deep"), ("z",), "A, or (A, cache = z)",
              "torch.sigmoid on every problem's Z[L] and on z = +-800", sigmoid_cases),
     Contract("relu", ("deep",), ("Z",), "(A, cache = Z)",
-             "torch.relu on the hidden Z, exact zeros included", relu_cases),
+             "torch.relu on the hidden Z, exact zeros included, and on z = +-800", relu_cases),
     Contract("sigmoid_backward", ("deep",), ("dA", "cache"), "dZ",
              "autograd of sum(dA * sigmoid(Z)), at the course's dA[L] and at z = +-800",
              sigmoid_backward_cases),
     Contract("relu_backward", ("deep",), ("dA", "cache"), "dZ",
-             "autograd of sum(dA * relu(Z)); relu'(0) = 0 at the exact zeros", relu_backward_cases),
+             "autograd of sum(dA * relu(Z)); relu'(0) = 0 at the exact zeros; z = +-800",
+             relu_backward_cases),
 ]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import inspect
 import math
+import os
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ from compare.functions.judge import TOLERANCE, Measure, Mismatch
 from compare.functions.namespace import Namespace, load
 from compare.functions.problems import DTYPES, SHAPES, Problems, Shape
 from compare.functions.report import FunctionResult, FunctionsReport
+from compare.run import rundir
+from compare.run.job import log_plan
 from scratch.errors import InvalidArgument
 from scratch.spec import check_choice, check_int, check_real, check_seed
 
@@ -48,8 +51,8 @@ class Planned:
 
 def check_functions(namespace: object, *, exercise: str | Sequence[str] | None = None, seed: int = 0,
                     time_limit: float = calls.TIME_LIMIT, dtypes: Sequence[str] = DTYPES,
-                    shapes: Sequence[Shape] = SHAPES, model: bool = True,
-                    iterations: int = 100) -> FunctionsReport:
+                    shapes: Sequence[Shape] = SHAPES, model: bool = True, iterations: int = 100,
+                    logdir: str | os.PathLike | None = None) -> FunctionsReport:
     """Check every course function `namespace` defines against the torch reference.
 
     namespace: a module, a path to a .py file, an importable module name, or a notebook's
@@ -57,14 +60,18 @@ def check_functions(namespace: object, *, exercise: str | Sequence[str] | None =
     names defined. seed: the random inputs; time_limit: seconds per call; dtypes: the input
     dtypes checked; shapes: the networks the inputs are drawn from (`problems.Shape`). model:
     also check the models assembled from the functions with `compare.check_model`, for
-    `iterations` lockstep steps. Raises InvalidArgument for a namespace that cannot be loaded
-    or defines none of the course's functions, and for a bad argument.
+    `iterations` lockstep steps, logged to TensorBoard in a new folder LOGDIR/check-<time>
+    when `logdir` is given. Raises InvalidArgument for a namespace that cannot be loaded or
+    defines none of the course's functions, and for a bad argument.
     """
     began = time.perf_counter()
+    problems = Problems(check_shapes(shapes), check_dtypes(dtypes), check_seed(seed))
+    limit = check_real("time_limit", time_limit, 0.0, math.inf, low_open=True)
+    steps = check_int("iterations", iterations, 1)
+    logs = log_plan(None if logdir is None else os.fspath(logdir), None, "check", False)
     ns = load(namespace)
     exercises = pick_exercises(ns, exercise)
-    ctx = Context(Problems(check_shapes(shapes), check_dtypes(dtypes), check_seed(seed)), exercises, seed)
-    limit = check_real("time_limit", time_limit, 0.0, math.inf, low_open=True)
+    ctx = Context(problems, exercises, seed)
     planned, results = plan(ns, exercises)
     for p in planned:
         results[p.contract.key] = run(p, ctx, limit)
@@ -72,7 +79,11 @@ def check_functions(namespace: object, *, exercise: str | Sequence[str] | None =
     report = FunctionsReport(ns.source, exercises, [results[c.key] for c in catalogue.of(exercises)
                                                     if c.key in results], time_limit=limit)
     if model:
-        models(report, planned, results, check_int("iterations", iterations, 1), ctx.seed)
+        try:
+            models(report, planned, results, steps, seed, logs)
+        finally:
+            if report.logs is not None:
+                rundir.release(report.logs)             # the folder's lock, held while logging
     report.seconds = time.perf_counter() - began
     return report
 
@@ -131,6 +142,8 @@ def plan(ns: Namespace, exercises: tuple[str, ...]) -> tuple[list[Planned], dict
             continue
         contract, n = fits[0]
         planned.append(Planned(contract, fn, n, keywords(fn, contract)))
+        taken = f"the name is taken by {contract.signature} ({EXERCISE_TITLES[contract.exercises[0]]})"
+        results.update({c.key: result(c, "not provided", note=taken) for c in rivals if c is not contract})
     planned.sort(key=lambda p: contracts.index(p.contract))       # callees first
     return planned, results
 
@@ -174,7 +187,7 @@ def result(c: Contract, verdict: str, **kw: Any) -> FunctionResult:
 def run(p: Planned, ctx: Context, limit: float) -> FunctionResult:
     """Every case of the contract, called and judged; the first broken call ends it."""
     seen: list[tuple[Case, Measure]] = []
-    cases = p.contract.cases(ctx)
+    cases = ctx.cases(p.contract)
     for case in cases:
         kwargs = {k: v for k, v in case.kwargs.items() if k in p.keywords}
         outcome = calls.call(p.fn, case.args[:p.n_args], p.contract.params, limit, kwargs,
@@ -189,6 +202,8 @@ def run(p: Planned, ctx: Context, limit: float) -> FunctionResult:
             cause = "; ".join(t for t in (str(exc), exc.hint) if t)
             return result(p.contract, verdict, error=math.inf, where=case.where, cause=cause, cases=len(seen))
         seen += [(case, m) for m in measures]
+    if not seen:
+        return result(p.contract, "error", cause="no case to check it on among the shapes given")
     return summarize(p.contract, seen, len(cases))
 
 
@@ -212,12 +227,13 @@ def summarize(c: Contract, seen: list[tuple[Case, Measure]], n_cases: int) -> Fu
                   where=case.where, cause=cause, cases=n_cases)
 
 
-def styles(planned: list[Planned]) -> dict[str, str]:
-    """Whether the learner's sigmoid and relu return the array alone ('plain') or (A, cache)."""
+def styles(planned: list[Planned], results: dict[str, FunctionResult], limit: float) -> dict[str, str]:
+    """Whether the learner's sigmoid and relu return the array alone ('plain') or (A, cache)
+    (not asked of one that raised or hung: the reference's callers then get the default)."""
     found = {}
     for p in planned:
-        if p.contract.name in ("sigmoid", "relu"):
-            value = calls.call(p.fn, (np.zeros((1, 2)),), ("Z",)).value
+        if p.contract.name in ("sigmoid", "relu") and results[p.contract.key].verdict != "error":
+            value = calls.call(p.fn, (np.zeros((1, 2)),), ("Z",), limit).value
             found[p.contract.name] = "tuple" if isinstance(value, (tuple, list)) else "plain"
     return found
 
@@ -227,7 +243,9 @@ def attribute(planned: list[Planned], results: dict[str, FunctionResult], ctx: C
     place: agreeing then, it follows from their root causes."""
     fns = {p.contract.name: p.fn for p in planned}
     keys = {p.contract.name: p.contract.key for p in planned}
-    replacements = patching.replacements(styles(planned))
+    if not any(results[p.contract.key].failed for p in planned):
+        return
+    replacements = patching.replacements(styles(planned, results, limit))
     for p in planned:
         r = results[p.contract.key]
         if not r.failed:
@@ -243,12 +261,13 @@ def attribute(planned: list[Planned], results: dict[str, FunctionResult], ctx: C
             r.note = f"also calls {', '.join(sorted(swap))}, which differ"
             continue
         roots = [x for n in swap for x in (results[keys[n]].follows_from or (n,))]
-        r.follows_from = tuple(dict.fromkeys(roots))
+        r.follows_from = tuple(sorted(set(roots), key=catalogue.NAMES.index))      # callees first
 
 
 def models(report: FunctionsReport, planned: list[Planned], results: dict[str, FunctionResult],
-           iterations: int, seed: int) -> None:
-    """The model of each exercise whose functions all agree, checked end to end."""
+           iterations: int, seed: int, logs: rundir.Plan | None) -> None:
+    """The model of each exercise whose functions all agree, checked end to end (logged in the
+    folder `logs` plans, created for the first of them)."""
     by_name = {p.contract.name: p for p in planned}
     for kind in report.exercises:
         needs = model.NEEDS[kind]
@@ -256,13 +275,16 @@ def models(report: FunctionsReport, planned: list[Planned], results: dict[str, F
         bad = [n for n in needs if n in by_name and results[by_name[n].contract.key].failed]
         if missing or bad:
             if len(missing) < len(needs):
-                why = f"{', '.join(bad)} differ" if bad else f"{', '.join(missing)} not provided"
+                verb = "differs" if len(bad) == 1 else "differ"
+                why = f"{', '.join(bad)} {verb}" if bad else f"{', '.join(missing)} not provided"
                 report.model_notes.append(f"The {kind} model was not assembled: {why}.")
             continue
         fns = {n: by_name[n].fn for n in (*needs, model.INIT[kind]) if n in by_name
                and not results[by_name[n].contract.key].failed}
         cost_args = by_name["compute_cost"].n_args if "compute_cost" in by_name else 2
+        if logs is not None and report.logs is None:
+            report.logs = rundir.create(logs)
         try:
-            report.models.append(model.check(kind, fns, cost_args, iterations, seed))
+            report.models.append(model.check(kind, fns, cost_args, iterations, seed, report.logs))
         except (Exception, calls.TimedOut) as exc:
             report.model_notes.append(f"The {kind} model's check_model failed: {calls.raised(exc)}")

@@ -3,6 +3,11 @@
     nncompare check my_assignment.py                      every function it defines, then its models
     nncompare check my_assignment.py --exercise deep      only the deep exercise's functions
     nncompare check mypackage.mymodule --json report.json
+    nncompare check my_assignment.py --no-log             no TensorBoard logs of the models
+
+The models assembled from the functions log to TensorBoard in a new folder
+LOGDIR/check-<time>/<model>/{scratch,torch,diff} (LOGDIR: --logdir, default runs), as every
+run does; each call of a learner's function may take --time-limit seconds (default 10).
 
 With `--json -` the JSON report goes to standard output and everything else (the table, what
 the learner's code prints) to standard error.
@@ -49,6 +54,10 @@ def parser() -> Parser:
                    help="skip the end-to-end check of the models assembled from the functions")
     p.add_argument("--iterations", type=int, default=100,
                    help="lockstep training steps of that model check (default 100)")
+    p.add_argument("--logdir", default="runs",
+                   help="TensorBoard root: that model check logs to a new folder LOGDIR/check-<time> "
+                        "(default runs)")
+    p.add_argument("--no-log", action="store_true", help="write no TensorBoard logs")
     p.add_argument("--time-limit", type=float, default=10.0, metavar="SECONDS",
                    help="the longest one call of your function may take (default 10)")
     p.add_argument("--seed", type=int, default=0, help="seed of the random inputs (default 0)")
@@ -87,7 +96,7 @@ def run(args: argparse.Namespace, json_out: TextIO) -> int:
     with prefixed():
         report = check_functions(args.target, exercise=args.exercise, seed=args.seed,
                                  time_limit=args.time_limit, model=not args.no_model,
-                                 iterations=args.iterations)
+                                 iterations=args.iterations, logdir=None if args.no_log else args.logdir)
     print(report)
     if args.json is not None:
         text = json.dumps(report.to_dict(), indent=2) + "\n"

@@ -32,11 +32,18 @@ class Case:
 
 @dataclass
 class Context:
-    """What every contract's cases are built from."""
+    """What every contract's cases are built from, and the cases built (a function checked
+    again with the reference in place of its callees is called on the same cases)."""
 
     problems: Problems
     exercises: tuple[str, ...]
     seed: int
+    built: dict[str, list[Case]] = field(default_factory=dict)
+
+    def cases(self, contract: Contract) -> list[Case]:
+        if contract.key not in self.built:
+            self.built[contract.key] = contract.cases(self)
+        return self.built[contract.key]
 
 
 @dataclass(frozen=True)

@@ -92,8 +92,12 @@ def scale_cause(Ws: Sequence[np.ndarray], fits: dict[str, tuple[bool, float]]) -
     values = np.concatenate([W.ravel() for W in Ws])
     if np.all(values >= 0):
         return f"every W entry is >= 0 (mean {values.mean():.3g}): np.random.rand (uniform) instead of randn?"
-    return f"the draw's std is {ratio:.3g} x that of {rule}, the nearest of the course's " \
-           f"{', '.join(fits)}"
+    text = f"the draw's std is {ratio:.3g} x that of {rule}"
+    if len(fits) > 1:
+        text += f", the nearest of the course's {', '.join(fits)}"
+    if 0.8 <= float(values.std()) <= 1.25:
+        text += f" (its std is {values.std():.2f}: randn with its scale left out?)"
+    return text
 
 
 def planar_cases(ctx: Context) -> list[Case]:

@@ -140,7 +140,8 @@ def measure(name: str, value: Any, ref: Any, scale: Any, tol: float, m: int,
     err = relative_error(q, r, scale)[0]
     if err <= tol:
         return Measure(name, err, tol)
-    return Measure(name, err, tol, value_cause(name, q, r, scale, m, candidates))
+    with np.errstate(all="ignore"):              # q may hold inf or NaN (a log of 0)
+        return Measure(name, err, tol, value_cause(name, q, r, scale, m, candidates))
 
 
 def exact(name: str, value: Any, ref: Any, tol: float) -> Measure:
@@ -180,6 +181,10 @@ def value_cause(name: str, q: np.ndarray, r: np.ndarray, scale: Any, m: int,
             return hint
     if r.ndim == 2 and r.shape[0] == r.shape[1] > 1 and np.all(np.abs(q - r.T) <= close):
         return f"{name} is transposed"
+    if not np.all(np.isfinite(q)):
+        what = "NaN" if np.isnan(q).any() else "inf"
+        bad = np.isnan(q) if what == "NaN" else ~np.isfinite(q)
+        return f"{name} holds {what} (first at {np.argwhere(np.atleast_1d(bad))[0].tolist()})"
     return ratio_cause(name, q, r, close, m)
 
 

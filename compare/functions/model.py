@@ -3,7 +3,8 @@
 When every function a model needs is provided and agrees, they are put behind the harness's
 protocol (`compare.proof.protocol`: params, forward, cost, backward, update), as
 examples/course_style.py's CourseNet does by hand, and checked on the flower set: forward,
-gradients, finite differences and lockstep training against the torch reference.
+gradients, finite differences and lockstep training against the torch reference, with
+TensorBoard logs of both sides as for any run (`<logs>/<model>/{scratch,torch,diff}`).
 
     deep       L_model_forward, compute_cost, L_model_backward, update_parameters   [2, 10, 5, 1] ReLU
     shallow    forward_propagation, compute_cost, backward_propagation, update_parameters   [2, 4, 1] tanh
@@ -16,11 +17,15 @@ initialize_with_zeros when it agrees, else N(0, 1/n[l-1]) weights and zero biase
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from compare.functions import calls
+
+if TYPE_CHECKING:
+    from compare.proof.result import ModelReport
 
 NEEDS = {"deep": ("L_model_forward", "compute_cost", "L_model_backward", "update_parameters"),
          "shallow": ("forward_propagation", "compute_cost", "backward_propagation", "update_parameters"),
@@ -41,7 +46,6 @@ class Assembled:
     def __init__(self, fns: dict[str, Callable[..., Any]], params: dict[str, np.ndarray],
                  cost_args: int) -> None:
         self.fns, self.params, self.cost_args = fns, params, cost_args
-
 
 
 class Updating(Assembled):
@@ -119,13 +123,23 @@ def start(kind: str, fns: dict[str, Callable[..., Any]], seed: int) -> dict[str,
     return params
 
 
-def check(kind: str, fns: dict[str, Callable[..., Any]], cost_args: int, iterations: int, seed: int) -> Any:
-    """`compare.check_model` of the `kind` model assembled from `fns`, on the flower set."""
-    from compare.proof.harness import check_model
+def check(kind: str, fns: dict[str, Callable[..., Any]], cost_args: int, iterations: int, seed: int,
+          logs: Path | None = None) -> ModelReport:
+    """`compare.check_model` of the `kind` model assembled from `fns`, on the flower set, through
+    the job runner (Ctrl-C stops after the step); logged to TensorBoard under `logs`/`kind`
+    ({scratch, torch, diff}, as every run) unless `logs` is None."""
+    from compare.output.tensorboard.logger import Cadence, ModelLogger
+    from compare.run.job import Runner
     from scratch import datasets
 
     model = CLASSES[kind](fns, start(kind, fns, seed), cost_args)
     data = datasets.load("flower", seed=1)
     name = f"{kind} (your functions)"
-    return calls.limited(lambda: check_model(model, data, lr=LR[kind], iterations=iterations,
-                                             seed=seed, name=name), MODEL_TIME_LIMIT)
+    config = {"check": "your functions", "model": kind, "functions": ", ".join(sorted(fns)),
+              "dataset": data.name, "seed": seed}
+    logger = None if logs is None else ModelLogger(logs / kind, name, data, lr=LR[kind],
+                                                   iterations=iterations, config=config,
+                                                   cadence=Cadence.auto(iterations))
+    with Runner() as runner:
+        return calls.limited(lambda: runner.check(model, data, logger, lr=LR[kind], iterations=iterations,
+                                                  seed=seed, name=name), MODEL_TIME_LIMIT)

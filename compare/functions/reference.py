@@ -123,13 +123,16 @@ def logistic(w: Any, b: Any, X: Any, Y: Any) -> tuple[np.ndarray, float, float, 
 
 def optimize(w: Any, b: Any, X: Any, Y: Any, iterations: int, lr: float) -> dict[str, Any]:
     """The course's optimize: `iterations` steps of gradient descent, the cost kept every 100
-    (before that step's update); the last step's grads; and the sizes of what was summed."""
+    (before that step's update), with the A it was computed from; the last step's grads; and
+    the sizes of what was summed."""
     w, b = np.asarray(w, dtype=np.float64), float(np.asarray(b))
-    costs, size_w, size_b = [], np.abs(w), abs(b)
+    costs, probabilities, size_w, size_b = [], [], np.abs(w), abs(b)
     for i in range(iterations):
-        dw, db, J, _ = logistic(w, b, X, Y)
+        dw, db, J, A = logistic(w, b, X, Y)
         w, b = w - lr * dw, b - lr * db
         size_w, size_b = size_w + lr * np.abs(dw), size_b + lr * abs(db)
         if i % 100 == 0:
             costs.append(J)
-    return {"w": w, "b": b, "dw": dw, "db": db, "costs": costs, "size_w": size_w, "size_b": size_b}
+            probabilities.append(A)
+    return {"w": w, "b": b, "dw": dw, "db": db, "costs": costs, "A": probabilities,
+            "size_w": size_w, "size_b": size_b}

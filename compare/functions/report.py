@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from html import escape
+from pathlib import Path
 
 from compare.functions.contract import EXERCISE_TITLES
 from compare.functions.judge import TOLERANCE
@@ -80,6 +81,7 @@ class FunctionsReport:
     model_notes: list[str] = field(default_factory=list)
     time_limit: float = 10.0
     seconds: float = 0.0
+    logs: Path | None = None                    # the models' TensorBoard folder
 
     @property
     def passed(self) -> bool:
@@ -104,6 +106,8 @@ class FunctionsReport:
                  + (f" (fix first: {', '.join(roots)})" if roots else "")
                  + f", {len(self.functions) - len(checked)} not provided."]
         lines += self.model_notes
+        if self.logs is not None:
+            lines.append(f"TensorBoard logs of the models: {self.logs} (tensorboard --logdir {self.logs})")
         lines.append(f"Tolerances: {TOLERANCE['float64']:g} (float64), {TOLERANCE['float32']:g} (float32) "
                      f"relative to the magnitude of the terms; each call limited to {self.time_limit:g} s; "
                      f"{self.seconds:.1f} s in all. {'PASS' if self.passed else 'FAIL'}")
@@ -130,4 +134,5 @@ class FunctionsReport:
                 "exercises": list(self.exercises), "tolerances": dict(TOLERANCE),
                 "time_limit_s": self.time_limit, "seconds": round(self.seconds, 3),
                 "functions": [f.to_dict() for f in self.rows()],
-                "models": [model_json(m) for m in self.models], "model_notes": self.model_notes}
+                "models": [model_json(m) for m in self.models], "model_notes": self.model_notes,
+                "logs": None if self.logs is None else str(self.logs)}
