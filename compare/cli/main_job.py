@@ -46,7 +46,7 @@ def int_list(text: str) -> tuple[int, ...]:
 
 # what --resume takes from the checkpoints, so the command line may not set it
 RESUMED = ("model", "dataset", "layers", "hidden_units", "activation", "alpha", "output", "init", "lr",
-           "batch_size", "seed", "dtype", "device", "fd_max_entries", "scratch_impl", "experiment",
+           "batch_size", "seed", "dtype", "device", "fd_max_entries", "fd_mode", "scratch_impl", "experiment",
            "overwrite", "no_log", "logdir")
 # ... of which these choose the run's folder: a resumed run logs into the one it resumes
 FOLDER_FLAGS = ("experiment", "overwrite", "no_log", "logdir")
@@ -79,7 +79,7 @@ def config_from(args: argparse.Namespace) -> RunConfig:
         hidden_units=args.hidden_units, activation=args.activation, output=args.output,
         init=args.init, alpha=args.alpha, lr=args.lr, iterations=args.iterations,
         batch_size=args.batch_size, seed=args.seed, dtype=args.dtype, device=args.device,
-        fd_max_entries=args.fd_max_entries,
+        fd_max_entries=args.fd_max_entries, fd_mode=args.fd_mode,
     ).validate()
 
 

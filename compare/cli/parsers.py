@@ -71,6 +71,9 @@ def model_options(p: argparse.ArgumentParser) -> None:
                    help="torch device: cpu, auto, cuda, cuda:N, mps (default cpu)")
     p.add_argument("--fd-max-entries", type=int, default=2000,
                    help="finite differences check a seeded sample above this many parameters")
+    p.add_argument("--fd-mode", default="entries", metavar="entries|directional",
+                   help="finite differences entry by entry (default), or along 4 random "
+                        "directions: two forward passes each, for big models")
     p.add_argument("--scratch-impl", default=None, metavar="MODULE:CLASS",
                    help="check your own from-scratch model instead of ours (deep architecture)")
     p.add_argument("--json", default=None, metavar="PATH",

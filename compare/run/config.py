@@ -48,6 +48,7 @@ class RunConfig:
     dtype: str = "float64"
     device: str = "cpu"
     fd_max_entries: int = 2000
+    fd_mode: str = "entries"         # check 3 entry by entry, or 'directional'
 
     def validate(self) -> RunConfig:
         """Check every field but the training ones (raises InvalidArgument naming the first
@@ -60,6 +61,8 @@ class RunConfig:
         check_int("hidden_units", self.hidden_units, 1)
         check_seed(self.seed)
         check_int("fd_max_entries", self.fd_max_entries, 1)
+        from compare.proof.tolerances import FD_MODES
+        self.fd_mode = check_choice("fd_mode", self.fd_mode, FD_MODES)
         resolve_dtype(self.dtype, resolve_device(self.device))
         return self
 

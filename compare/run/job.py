@@ -268,7 +268,7 @@ def run_job(job: Job, cfg: RunConfig, data: Dataset, how: Settings, runner: Runn
         result = runner.check(
             job.model, data, logger, lr=job.lr, iterations=cfg.iterations, batch_size=cfg.batch_size,
             seed=cfg.seed, device=cfg.device, activation=cfg.activation, output=cfg.output_for(data),
-            alpha=cfg.alpha, fd_max_entries=cfg.fd_max_entries, name=job.kind,
+            alpha=cfg.alpha, fd_max_entries=cfg.fd_max_entries, fd_mode=cfg.fd_mode, name=job.kind,
             start_step=job.start_step, torch_params=job.torch_params)
     except KeyboardInterrupt:
         if not runner.stop.forced:

@@ -112,3 +112,18 @@ def test_check_model_runs_the_mode_asked_and_says_which():
     assert not bad.checks["finite_difference"].passed
     with pytest.raises(InvalidArgument, match="fd_mode: .*expected one of entries, directional"):
         check_model(scratch.DeepNet([2, 4, 1]), data, lr=0.1, iterations=1, fd_mode="direction")
+
+
+def test_the_command_line_runs_the_directional_mode_and_records_it(tmp_path, capsys):
+    import json
+
+    from compare.cli import main
+
+    out = tmp_path / "r.json"
+    assert main(["--model", "deep", "--iterations", "3", "--no-log", "--no-progress",
+                 "--fd-mode", "directional", "--json", str(out)]) == 0
+    report = json.loads(out.read_text())
+    assert report["config"]["fd_mode"] == "directional"
+    assert "directional mode" in capsys.readouterr().out
+    assert main(["--fd-mode", "direction", "--no-log"]) == 2
+    assert "fd_mode: unknown name 'direction'" in capsys.readouterr().err
