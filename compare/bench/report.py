@@ -13,6 +13,7 @@ import torch
 from threadpoolctl import threadpool_info
 
 from compare import table
+from compare.bench import startup
 from compare.bench import targets as bench_targets
 
 
@@ -301,7 +302,7 @@ def _allocator_section(result: dict) -> list[str]:
 def _tail_lines(result: dict) -> list[str]:
     s = result["settings"]
     lines = ["## Memory", "", *memory_lines(result), "", "## Whole jobs", "", *jobs_lines(result),
-             *harness_lines(result), *nproc_lines(result)]
+             *harness_lines(result), *nproc_lines(result), *startup.lines(result)]
     missed = bench_targets.misses(result)
     if missed:
         lines += ["## Missed targets: what this run's numbers say", "",

@@ -33,7 +33,7 @@ from threadpoolctl import threadpool_limits
 
 import scratch
 from compare import adapter
-from compare.bench import harness_cost, measure, nproc_cost
+from compare.bench import harness_cost, measure, nproc_cost, startup
 from compare.bench import jobs as bench_jobs
 from compare.bench import report as bench_report
 from compare.bench import targets as bench_targets
@@ -267,7 +267,8 @@ def whole_jobs(settings: Settings, quick: bool, log=print) -> dict:
     log("bench: TensorBoard logging on the main job ...")
     tb = bench_jobs.tensorboard_overhead(settings.tb_iterations, settings.tb_repeats)
     cost = harness_cost.per_dataset(20, ("flower",), log) if quick else harness_cost.per_dataset(log=log)
-    return {"parity_suite": suite, "tensorboard": tb, "harness_cost": cost}
+    return {"parity_suite": suite, "tensorboard": tb, "harness_cost": cost,
+            "startup": startup.measure(quick, log)}
 
 
 def pick_configs(text: str | None, quick: bool) -> list[BenchConfig]:
