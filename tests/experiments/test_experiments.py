@@ -35,7 +35,7 @@ from compare.experiments.probes import checkpoints
 from compare.experiments.session import Session
 from compare.proof.result import SIDES
 from compare.proof.tolerances import tolerance
-from compare.run import rundir
+from compare.run import lock, rundir
 from scratch import datasets
 from scratch.errors import InvalidArgument
 from scratch.shallow import ShallowNet
@@ -281,7 +281,9 @@ def test_each_run_is_logged_for_both_sides_with_the_experiments_own_quantities(t
     result = zero_init.run(settings)
     folder = tmp_path / "exp-zero-init"
     assert result.logs == str(folder)
-    assert sorted(p.name for p in folder.iterdir()) == sorted([rundir.MARKER, *zero_init.VARIANTS])
+    # the marker, the lock the run held on the folder, and one folder a variant
+    assert sorted(p.name for p in folder.iterdir()) == sorted([rundir.MARKER, lock.LOCK,
+                                                               *zero_init.VARIANTS])
     for side in SIDES:
         events = EventAccumulator(str(folder / "constant" / side), size_guidance={"scalars": 0})
         events.Reload()

@@ -10,6 +10,7 @@ import random
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -250,7 +251,7 @@ def test_a_plug_in_run_stopped_in_training_says_it_keeps_no_checkpoints(tmp_path
 
 def test_standard_output_on_a_full_disk_is_one_line_exit_2(tmp_path):
     with open("/dev/full", "w") as full:
-        done = subprocess.run(["python", "-m", "compare", "--no-progress", "--no-log", "--model",
+        done = subprocess.run([sys.executable, "-m", "compare", "--no-progress", "--no-log", "--model",
                                "logistic", "--iterations", "2"], stdout=full, stderr=subprocess.PIPE,
                               text=True, timeout=120, cwd=ROOT)
     assert done.returncode == 2, done.stderr
