@@ -204,7 +204,24 @@ def _why_parity(result: dict, t: dict) -> str:
     return text
 
 
-WHY = {"scratch/torch_ref": _why_step, "scratch fraction of matmul peak": _why_peak,
+def _why_harness(result: dict, t: dict) -> str:
+    cost = result["harness_cost"]
+    busy = t["threads"] == "busy cores"
+    row = next((r for r in cost["rows"] if r["dataset"] == t["config"] and r["busy"] == busy),
+               None)
+    if row is None:
+        return ""
+    extra_ms = (row["wall_s"] - row["ideal_s"]) / cost["iterations"] * 1e3
+    return (f"harness cost on {row['dataset']} {row['layers']} ({t['threads']}): "
+            f"lockstep wall {row['wall_s']:.1f} s against the ideal {row['ideal_s']:.1f} s "
+            f"({row['ratio']:.2f}x), {extra_ms:.2f} ms a step over the three steps alone: the "
+            "lockstep's own work (the probe reset to scratch's parameters, both torch models' "
+            "parameters read back, every parameter compared)"
+            + (", and the waits for a core the busy loops hold" if busy else "") + ".")
+
+
+WHY = {"scratch/torch_ref": _why_step, "lockstep wall / ideal": _why_harness,
+       "digits main job seconds": _why_harness, "scratch fraction of matmul peak": _why_peak,
        "torch_ref/bare": _why_loop, "scratch peak memory / minimum": _why_memory,
        "logged/unlogged main job": _why_logging, "float64 parity suite seconds": _why_parity}
 
