@@ -232,3 +232,15 @@ def labels(name: str, value: Any, ref: np.ndarray, ties: np.ndarray, m: int,
                  if np.shape(w) == q.shape and np.allclose(q[keep], np.asarray(w)[keep])), "")
     return Measure(name, float(wrong.sum()) / max(int(keep.sum()), 1), 0.0,
                    hint or f"{int(wrong.sum())} of {int(keep.sum())} labels differ")
+
+
+def predictions(name: str, Z: np.ndarray, A: np.ndarray, ties: np.ndarray, m: int,
+                a: str, z: str) -> Callable[[Any], list[Measure]]:
+    """The judge of a `predict`: labels (A > 0.5) against the value, with the usual mistakes
+    (the probabilities returned, the labels inverted, Z thresholded at 0.5) as likely causes;
+    `a`, `z` name A and Z in the messages."""
+    ref = (A > 0.5).astype(np.float64)
+    wrong = [(f"returns the probabilities {a}, expected 0/1 labels", A),
+             (f"labels inverted ({a} < 0.5 taken as 1)", 1 - ref),
+             (f"thresholds {z} at 0.5 instead of {a}", (Z > 0.5).astype(float))]
+    return lambda value: [labels(name, value, ref, ties, m, wrong)]

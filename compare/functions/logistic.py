@@ -15,7 +15,7 @@ import numpy as np
 
 from compare.functions import mistakes, reference
 from compare.functions.contract import Case, Context, Contract, tol
-from compare.functions.judge import Measure, Mismatch, items, labels, mapping, measure, number
+from compare.functions.judge import Measure, Mismatch, items, mapping, measure, number, predictions
 from compare.functions.problems import Problem
 from compare.proof.magnitude import magnitudes
 from scratch.spec import ModelSpec
@@ -126,11 +126,7 @@ def judge_predict(p: Problem) -> Callable[[Any], list[Measure]]:
     s_Z = np.abs(mistakes.f64(w)).T @ np.abs(mistakes.f64(X)) + abs(b)
     ties = np.abs(Z) <= tol(p) * s_Z
     A = reference.activation("sigmoid", Z)
-    ref = (A > 0.5).astype(np.float64)
-    wrong = [("returns the probabilities A, expected 0/1 labels", A),
-             ("labels inverted (A < 0.5 taken as 1)", 1 - ref),
-             ("thresholds z = w^T X + b at 0.5 instead of A", (Z > 0.5).astype(float))]
-    return lambda value: [labels("Y_prediction", value, ref, ties, p.m, wrong)]
+    return predictions("Y_prediction", Z, A, ties, p.m, "A", "z = w^T X + b")
 
 
 def predict_cases(ctx: Context) -> list[Case]:

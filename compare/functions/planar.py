@@ -18,7 +18,7 @@ import numpy as np
 
 from compare.functions import mistakes, reference
 from compare.functions.contract import Case, Context, Contract, tol
-from compare.functions.judge import Measure, Mismatch, items, labels, mapping, measure, number
+from compare.functions.judge import Measure, Mismatch, items, mapping, measure, number, predictions
 from compare.functions.problems import Problem
 from compare.proof.magnitude import magnitudes
 from scratch.spec import ModelSpec
@@ -153,11 +153,7 @@ def judge_predict(p: Problem) -> Callable[[Any], list[Measure]]:
     s = scales(p)
     Z2, A2 = p.layers[-1]["Z"], p.layers[-1]["A"]
     ties = np.abs(Z2) <= tol(p) * s["Z2"]
-    ref = (A2 > 0.5).astype(np.float64)
-    wrong = [("returns the probabilities A2, expected 0/1 labels", A2),
-             ("labels inverted (A2 < 0.5 taken as 1)", 1 - ref),
-             ("thresholds Z2 at 0.5 instead of A2", (Z2 > 0.5).astype(float))]
-    return lambda value: [labels("predictions", value, ref, ties, p.m, wrong)]
+    return predictions("predictions", Z2, A2, ties, p.m, "A2", "Z2")
 
 
 def predict_cases(ctx: Context) -> list[Case]:
