@@ -91,6 +91,15 @@ def params_from_torch(model: Net) -> dict[str, np.ndarray]:
     return {name: param_to_scratch(name, p) for name, p in model.notes_params().items()}
 
 
+def params_vector(tensors: list[torch.Tensor]) -> np.ndarray:
+    """Torch parameters in the notes' order (W1, b1, W2, ...) as one float64 vector [P] (a
+    copy): each ravels as its scratch counterpart does, W[l] row by row and b[l] [n[l]] as
+    [n[l], 1]."""
+    with torch.no_grad():
+        flat = torch.cat([t.detach().reshape(-1) for t in tensors])
+    return flat.to(dtype=torch.float64).cpu().numpy()
+
+
 def grads_from_torch(model: Net) -> dict[str, np.ndarray]:
     """The gradients left in `.grad` by the last backward, as {'dW1': ..., 'db1': ...}."""
     grads: dict[str, np.ndarray] = {}

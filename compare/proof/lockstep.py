@@ -41,6 +41,7 @@ from compare.proof.finite_diff import KINKED
 from compare.proof.metric import Comparison, compare
 from compare.proof.protocol import ScratchSide, params_problem, raised
 from compare.proof.result import CheckResult
+from compare.proof.state import StateMeter, notes_order
 from scratch import train as scratch_train
 from scratch.errors import TrainingDiverged
 from torch_ref.models import Net
@@ -70,12 +71,15 @@ class Trajectory:
     diverged: TrainingDiverged | None = None
 
 
+def layer_scale(W: np.ndarray, b: np.ndarray, floor: float = 0.0) -> float:
+    """s_l = max(|W[l]|, |b[l]|, floor): the size a parameter of layer l is measured against."""
+    return max(float(np.abs(W).max()), float(np.abs(b).max()), floor)
+
+
 def layer_scales(params: dict[str, np.ndarray], floor: float = 0.0) -> dict[str, float]:
     """{'W1': s1, 'b1': s1, ...} with s_l = max(|W[l]|, |b[l]|, floor)."""
     L = len(params) // 2
-    scale = {l: max(float(np.abs(params[f"W{l}"]).max()), float(np.abs(params[f"b{l}"]).max()),
-                    floor)
-             for l in range(1, L + 1)}
+    scale = {l: layer_scale(params[f"W{l}"], params[f"b{l}"], floor) for l in range(1, L + 1)}
     return {name: scale[int(name[1:])] for name in params}
 
 
@@ -131,7 +135,12 @@ class Lockstep:
         self.drift_over: int | None = None            # the first step the drift is over tol
         self.start_scale = max_abs(model.params)
         self.grads: dict[str, np.ndarray] = {}
-        self.drifts: list[Comparison] = []
+        self.drifts: dict[str, float] = {}             # this step's drift of each quantity
+        order = notes_order(self.names)
+        self.meter = None if order is None else StateMeter(
+            {n: np.shape(p) for n, p in model.params.items()}, order)
+        self.tensors = {} if order is None else {     # each torch side's parameters, that order
+            net: [net.notes_params()[n] for n in order] for net in (self.reference, self.probe)}
 
     def step(self, t: int, idx: np.ndarray | None) -> bool:
         """Step t on both sides (and the probe from scratch's state); False: stop here."""
@@ -139,13 +148,13 @@ class Lockstep:
         it = adapter.indices_to_torch(idx, self.reference.device)
         Xtb, ytb = (self.Xt, self.yt) if it is None else (self.Xt[it], self.yt[it])
         adapter.copy_params_to_torch(self.model.params, self.probe)
-        J_p = self.probe_trainer.step(Xtb, ytb).item()
+        J_p = self.probe_trainer.step(Xtb, ytb).item()      # both torch steps, then scratch's:
+        J_t = self.trainer.step(Xtb, ytb).item()            # each side's code stays in the caches
         if self.kinked:
             self.before = {k: p.copy() for k, p in self.model.params.items()}
         J_s = self.scratch_step(t, Xb, Yb)
         if J_s is None:
             return False
-        J_t = self.trainer.step(Xtb, ytb).item()
         self.out.costs["scratch"].append(J_s)
         self.out.costs["torch"].append(J_t)
         if not math.isfinite(J_t) or not math.isfinite(J_s):
@@ -206,26 +215,55 @@ class Lockstep:
 
     def measure(self, t: int, J_s: float, J_p: float, J_t: float, Xb: np.ndarray, Yb: np.ndarray) -> None:
         """Step t's error (scratch against the probe) and drift (against the free-running torch
-        run); a step over the tolerance from a Z within rounding of a ReLU kink is not judged."""
+        run); a step over the tolerance from a Z within rounding of a ReLU kink is not judged.
+        The rel_err of every quantity comes from `errors`; a `Comparison` (where the largest
+        difference is) is made only for a step that is reported: a new largest, or a failure."""
         J_scale = max(abs(self.out.costs["torch"][0]), 1.0)
-        probe_params = adapter.params_from_torch(self.probe)
-        params = self.model.params
-        step_err = max(state_errors(J_s, params, J_p, probe_params, self.tol, J_scale, self.lr),
-                       key=lambda c: c.rel_err)
-        self.params_t = adapter.params_from_torch(self.reference)
-        self.drifts = state_errors(J_s, params, J_t, self.params_t, self.tol, J_scale, self.lr)
-        drift = max(self.drifts, key=lambda c: c.rel_err)
-        self.out.step_error.append(step_err.rel_err)
-        self.out.drift.append(drift.rel_err)
-        judged = step_err.passed or not self.at_kink(t, Xb, Yb)
-        if judged and (self.worst_step is None or step_err.rel_err > self.worst_step.rel_err):
-            self.worst_step = _at_step(step_err, t)
-        if judged and self.first_bad is None and not step_err.passed:
-            self.first_bad = _at_step(step_err, t)
-        if self.worst_drift is None or drift.rel_err > self.worst_drift.rel_err:
-            self.worst_drift = _at_step(drift, t)
-        if self.drift_over is None and not drift.passed:
+        step, self.drifts = self.errors(J_s, J_p, J_t, J_scale)
+        step_name, drift_name = max(step, key=step.__getitem__), max(self.drifts, key=self.drifts.__getitem__)
+        step_err, drift = step[step_name], self.drifts[drift_name]
+        self.out.step_error.append(step_err)
+        self.out.drift.append(drift)
+        passed = step_err <= self.tol
+        judged = passed or not self.at_kink(t, Xb, Yb)
+        new_worst = judged and (self.worst_step is None or step_err > self.worst_step.rel_err)
+        if new_worst or (judged and self.first_bad is None and not passed):
+            found = self.comparison(step_name, J_s, J_p, self.probe, J_scale, t)
+            self.worst_step = found if new_worst else self.worst_step
+            self.first_bad = found if self.first_bad is None and not passed else self.first_bad
+        if self.worst_drift is None or drift > self.worst_drift.rel_err:
+            self.worst_drift = self.comparison(drift_name, J_s, J_t, self.reference, J_scale, t)
+        if self.drift_over is None and drift > self.tol:
             self.drift_over = t
+
+    def errors(self, J_s: float, J_p: float, J_t: float,
+               J_scale: float) -> tuple[dict[str, float], dict[str, float]]:
+        """({name: rel_err} against the probe, the same against the reference): by the
+        `StateMeter`, or one by one where the parameters are not laid out as the torch ones."""
+        theta = None if self.meter is None else self.meter.vector(self.model.params)
+        found = []
+        for J, net in ((J_p, self.probe), (J_t, self.reference)):
+            if self.meter is None or theta is None:
+                found.append({c.name: c.rel_err for c in state_errors(
+                    J_s, self.model.params, J, adapter.params_from_torch(net), self.tol, J_scale,
+                    self.lr)})
+            else:
+                found.append(self.meter.errors(J_s, theta, J, adapter.params_vector(self.tensors[net]),
+                                               J_scale, self.lr))
+        return found[0], found[1]
+
+    def comparison(self, name: str, J_s: float, J_ref: float, net: Net, J_scale: float,
+                   t: int) -> Comparison:
+        """The full comparison of one quantity of this step against `net` (the probe or the
+        reference), as `state_errors` makes it, for that quantity alone."""
+        if name == "cost":
+            found = compare("cost", np.float64(J_s), np.float64(J_ref), self.tol, max(abs(J_ref), J_scale))
+        else:
+            torch_params, l = net.notes_params(), name[1:]
+            W, b = (adapter.param_to_scratch(k + l, torch_params[k + l]) for k in "Wb")
+            found = compare(name, self.model.params[name], W if name[0] == "W" else b, self.tol,
+                            layer_scale(W, b, self.lr))
+        return _at_step(found, t)
 
     def at_kink(self, t: int, Xb: np.ndarray, Yb: np.ndarray) -> bool:
         """Whether step t started (both sides at scratch's parameters before it) from a Z within
@@ -250,8 +288,8 @@ class Lockstep:
         dparams = {"d" + n: self.grads["d" + n] for n in self.model.params if "d" + n in self.grads}
         return StepRecord(t, {side: costs[-1] for side, costs in self.out.costs.items()},
                           {"scratch": dparams, "torch": adapter.grads_from_torch(self.reference)},
-                          {"scratch": self.model.params, "torch": self.params_t},
-                          {c.name: c.rel_err for c in self.drifts}, self.out.step_error[-1])
+                          {"scratch": self.model.params, "torch": adapter.params_from_torch(self.reference)},
+                          dict(self.drifts), self.out.step_error[-1])
 
     def finish(self) -> Trajectory:
         out = self.out
