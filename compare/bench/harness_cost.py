@@ -3,7 +3,8 @@ default deep model (the main job's settings) against the ideal in the same run.
 
     wall   the lockstep training as `check_model` runs it (threads by the policy)
     ideal  iterations x (one scratch step + the two torch steps a lockstep step takes:
-           the free-running side and the probe), each timed alone on one thread
+           the free-running side and the probe), each timed alone on one thread, as a
+           mean over a run of its own calls (the wall is a mean over its steps too)
 
 wall / ideal is the harness's overhead: comparisons, copies and any thread hand-offs.
 Each dataset is measured twice, the ideal and the wall in the same condition: as the
@@ -48,15 +49,15 @@ def busy_cores(limit_s: float) -> Iterator[int]:
             p.wait(timeout=10)
 
 
-def best_of(step: Callable[[], object], reps: int) -> float:
-    """The fastest of `reps` timings of `step` (after one warm-up call), in seconds."""
+def mean_of(step: Callable[[], object], seconds: float, least: int = 50) -> float:
+    """The mean time of `step` over a run of calls of its own (after one warm-up call): at
+    least `least` calls and `seconds`, in seconds a call."""
     step()
-    times = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
+    n, t0 = 0, time.perf_counter()
+    while n < least or time.perf_counter() - t0 < seconds:
         step()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+        n += 1
+    return (time.perf_counter() - t0) / n
 
 
 def setup_for(name: str, cfg: RunConfig) -> harness.Setup:
@@ -68,15 +69,18 @@ def setup_for(name: str, cfg: RunConfig) -> harness.Setup:
     return setup
 
 
-def ideal_step(setup: harness.Setup, reps: int = 20) -> float:
-    """One scratch step and two torch steps on the whole batch, each alone on one thread."""
+def ideal_step(setup: harness.Setup, seconds: float = 2.0) -> float:
+    """One scratch step and two torch steps on the whole batch, each on one thread and timed
+    as the wall is, over a run of its own (`mean_of`): a best-of timing against the wall's
+    mean would count the machine's noise, and on busy cores this process's share of them,
+    as the harness's overhead."""
     model, reference = copy.deepcopy(setup.model), copy.deepcopy(setup.reference)
     Xt = adapter.batch_to_torch(setup.X, reference.device, reference.dtype)
     yt = adapter.targets_to_torch(setup.Y, reference.spec.output, reference.device, reference.dtype)
     trainer = Trainer(reference, setup.lr * 1e-9)      # a tiny step: the state hardly moves
     with torch_threads(1), blas_threads(1):
-        scratch_s = best_of(lambda: scratch_train.step(model, setup.X, setup.Y, setup.lr * 1e-9), reps)
-        torch_s = best_of(lambda: trainer.step(Xt, yt), reps)
+        scratch_s = mean_of(lambda: scratch_train.step(model, setup.X, setup.Y, setup.lr * 1e-9), seconds)
+        torch_s = mean_of(lambda: trainer.step(Xt, yt), 2 * seconds)
     return scratch_s + 2 * torch_s
 
 

@@ -243,8 +243,9 @@ def harness_lines(result: dict) -> list[str]:
     return ["### The harness's cost per dataset", "",
             f"Each built-in dataset's default deep model, {cost['iterations']} lockstep steps as "
             "`check_model` runs them (wall), against the ideal: the steps times one scratch step "
-            "plus the two torch steps a lockstep step takes, each timed alone on one thread, in "
-            f"the same condition; then again with {cost['cores']} busy-loop processes (one a core).",
+            "plus the two torch steps a lockstep step takes, each timed alone on one thread as the "
+            "mean over a run of its own calls (as the wall is a mean over its steps), in the same "
+            f"condition; then again with {cost['cores']} busy-loop processes (one a core).",
             "", table.markdown(["dataset", "layers", "m", "cores", "wall s", "ideal s", "wall/ideal"],
                                rows), ""]
 

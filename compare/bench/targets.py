@@ -216,7 +216,8 @@ def _why_harness(result: dict, t: dict) -> str:
             f"lockstep wall {row['wall_s']:.1f} s against the ideal {row['ideal_s']:.1f} s "
             f"({row['ratio']:.2f}x), {extra_ms:.2f} ms a step over the three steps alone: the "
             "lockstep's own work (the probe reset to scratch's parameters, both torch models' "
-            "parameters read back, every parameter compared)"
+            "parameters read back and compared with scratch's) and each side's code and data "
+            "evicted from the caches by the other's"
             + (", and the waits for a core the busy loops hold" if busy else "") + ".")
 
 
