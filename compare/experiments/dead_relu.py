@@ -11,6 +11,7 @@ passes alpha dA (alpha = 0.01) through the same units, so they keep a gradient.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -82,7 +83,7 @@ class DeadUnits(Probe):
             self.emit(s, "dead/off_units", share, state)
         self._masks_at = state
 
-    def _read_grads(self, grads: dict[str, dict[str, np.ndarray]]) -> None:
+    def _read_grads(self, grads: Mapping[str, dict[str, np.ndarray]]) -> None:
         for s in SIDES:
             for l, off in enumerate(self._masks[s], start=1):
                 if off.any():

@@ -11,6 +11,7 @@ dZ1 = 0, so only b2 ever moves. Small random weights (N(0, 1) x 0.01) break the 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -77,7 +78,7 @@ class Symmetry(Probe):
     def step(self, record: StepRecord) -> None:
         self._measure(record.step + 1, record.params)
 
-    def _measure(self, state: int, params: dict[str, dict[str, np.ndarray]]) -> None:
+    def _measure(self, state: int, params: Mapping[str, dict[str, np.ndarray]]) -> None:
         for side in SIDES:
             spread = unit_spread(params[side])
             rank = int(np.linalg.matrix_rank(params[side]["W1"]))        # W1 [n_h, n_x]: cheap

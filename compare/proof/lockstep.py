@@ -28,7 +28,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -48,14 +48,35 @@ from torch_ref.models import Net
 from torch_ref.train import Trainer
 
 
+class Sides(Mapping[str, dict[str, np.ndarray]]):
+    """{'scratch': ..., 'torch': ...} of a record: the torch side read off its model when first
+    asked for (the logs read a record every 50 steps or so; the others cost nothing)."""
+
+    def __init__(self, scratch: dict[str, np.ndarray],
+                 torch_side: Callable[[], dict[str, np.ndarray]]) -> None:
+        self.found, self.read = {"scratch": scratch}, torch_side
+
+    def __getitem__(self, side: str) -> dict[str, np.ndarray]:
+        if side == "torch" and side not in self.found:
+            self.found[side] = self.read()
+        return self.found[side]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(("scratch", "torch"))
+
+    def __len__(self) -> int:
+        return 2
+
+
 @dataclass
 class StepRecord:
-    """What both sides did in one step, for the logs."""
+    """What both sides did in one step, for the logs: read it in the hook it is given to (the
+    scratch side's arrays are its model's own, the torch side's are read when first asked for)."""
 
     step: int
     cost: dict[str, float]                         # {'scratch': J, 'torch': J}, before the update
-    grads: dict[str, dict[str, np.ndarray]]        # per side, {'dW1': ...}
-    params: dict[str, dict[str, np.ndarray]]       # per side, after the update
+    grads: Mapping[str, dict[str, np.ndarray]]     # per side, {'dW1': ...}
+    params: Mapping[str, dict[str, np.ndarray]]    # per side, after the update
     drift: dict[str, float]                        # {'cost': ..., 'W1': ..., ...} free-running
     step_error: float                              # largest error of this step from a common state
 
@@ -286,9 +307,10 @@ class Lockstep:
     def record(self, t: int) -> StepRecord:
         """Step t as the logs see it (a plug-in's dA, dZ left out)."""
         dparams = {"d" + n: self.grads["d" + n] for n in self.model.params if "d" + n in self.grads}
+        reference = self.reference
         return StepRecord(t, {side: costs[-1] for side, costs in self.out.costs.items()},
-                          {"scratch": dparams, "torch": adapter.grads_from_torch(self.reference)},
-                          {"scratch": self.model.params, "torch": adapter.params_from_torch(self.reference)},
+                          Sides(dparams, lambda: adapter.grads_from_torch(reference)),
+                          Sides(self.model.params, lambda: adapter.params_from_torch(reference)),
                           dict(self.drifts), self.out.step_error[-1])
 
     def finish(self) -> Trajectory:

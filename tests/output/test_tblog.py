@@ -323,9 +323,22 @@ def test_the_readme_documents_every_tag_and_how_to_filter_the_runs(events):
     assert "`^deep/`" in section and "`scratch|torch`" in section
 
 
-def test_the_torch_run_holds_the_graph(events):
-    graph = events["torch"].Graph()
-    assert any("Linear" in node.op or "linear" in node.op for node in graph.node)
+def test_the_torch_run_holds_the_graph_in_the_notes_names_with_each_output_s_shape(run, events):
+    graph = {node.name: node for node in events["torch"].Graph().node}
+    dims = [run.model.params["W1"].shape[1]] + [run.model.params[f"W{l}"].shape[0]
+                                                for l in range(1, len(run.model.params) // 2 + 1)]
+    L, last = len(dims) - 1, "input/X"
+    for l in range(1, L + 1):
+        linear = graph[f"Net/Z{l}"]
+        assert linear.op == "aten::linear"
+        assert list(linear.input) == [last, f"Net/Z{l}/W{l}", f"Net/Z{l}/b{l}"]
+        assert [d.size for d in linear.attr["_output_shapes"].list.shape[0].dim] == [1, dims[l]]
+        last = f"Net/Z{l}"
+        if l < L:
+            assert graph[f"Net/A{l}"].op == "aten::relu" and list(graph[f"Net/A{l}"].input) == [last]
+            last = f"Net/A{l}"
+    assert list(graph[f"output/Z{L}"].input) == [f"Net/Z{L}"]
+    assert [d.size for d in graph["input/X"].attr["_output_shapes"].list.shape[0].dim] == [1, dims[0]]
 
 
 def test_diverged_training_is_flushed_readable_and_says_why(tmp_path):

@@ -36,7 +36,7 @@ from __future__ import annotations
 import contextlib
 import math
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -283,7 +283,7 @@ class ModelLogger:
         scale = max(abs(J_t), self.test_scale or 1.0)      # (a NaN or inf J gives inf anyway)
         return {tags.TEST_LOSS: relative_error(np.float64(J_s), np.float64(J_t), scale)[0]}
 
-    def _state(self, s: int, params: dict[str, dict[str, np.ndarray]]) -> None:
+    def _state(self, s: int, params: Mapping[str, dict[str, np.ndarray]]) -> None:
         """State s (after s updates): norms, train/test metrics, histograms, images."""
         last = self.end
         if due(s, self.cadence.scalars, last):

@@ -4,7 +4,6 @@ and the custom-scalars layout (diff), the hparams (scratch and torch, same keys)
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Iterator
 
 import numpy as np
@@ -19,6 +18,7 @@ from torch.utils.tensorboard import SummaryWriter
 from torch.utils.tensorboard.summary import hparams
 
 from compare.output.tensorboard import tags
+from compare.output.tensorboard.graph import graph_of
 from compare.proof.protocol import ScratchSide
 from compare.proof.result import SIDES
 from torch_ref.models import Net
@@ -127,7 +127,7 @@ def write(writers: dict[str, SummaryWriter], name: str, side: ScratchSide, refer
 
     Args:
         config: the run's settings; its str/number/bool values become hparams too.
-        example: a batch [m, n] for tracing the torch model's graph.
+        example: a batch [m, n]: the graph's shapes are for its m samples.
     """
     arch = architecture(name, side, reference, lr, iterations)
     writers["diff"].add_text(tags.SETTINGS, settings_table(arch, config))
@@ -137,10 +137,7 @@ def write(writers: dict[str, SummaryWriter], name: str, side: ScratchSide, refer
         for summary in (experiment(values), start, end):
             add_summary(writers[run], summary)
     add_summary(writers["diff"], layout(list(side.params)))
-    with warnings.catch_warnings():   # add_graph traces with torch.jit.trace, deprecated in torch
-        warnings.filterwarnings("ignore", message=r"`torch\.jit\.trace\w*` is (deprecated|not sup)",
-                                category=DeprecationWarning)
-        writers["torch"].add_graph(reference, example)
+    writers["torch"].file_writer.add_graph(graph_of(reference, example.shape[0]))  # type: ignore[attr-defined]
 
 
 def chart(title: str, *patterns: str) -> layout_pb2.Chart:
