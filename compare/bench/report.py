@@ -170,8 +170,9 @@ def jobs_lines(result: dict) -> list[str]:
             walls = ", ".join(f"{a:.1f}/{b:.1f}" for a, b in pairs)
             lines += [f"`nncompare` ({tb['iterations']} steps a model, default log cadence) against "
                       f"`nncompare --no-log`, {tb['repeats']} pairs back to back (logged/unlogged "
-                      f"wall s: {walls}): **ratio {tb['ratio']:.3f}** (median of the pairs); "
-                      f"CPU time ratio {tb['cpu_ratio']:.3f}.", ""]
+                      f"wall s: {walls}): **ratio {tb['ratio']:.3f}** (fastest logged over fastest "
+                      f"unlogged); median of the pairs' ratios {tb.get('pair_ratio', tb['ratio']):.3f}, "
+                      f"CPU time ratio {tb['cpu_ratio']:.3f} (fastest over fastest).", ""]
         else:
             lines += [f"Not measured: {tb['reason']}.", ""]
     return lines or ["Not run (`--no-jobs`)."]

@@ -85,7 +85,7 @@ class Settings:
     parity_every: int = 1      # run every n-th case of the parity suite
     parity_iterations: int = bench_jobs.PARITY_ITERATIONS
     tb_iterations: int | None = None   # main job's steps for the TensorBoard overhead (None: default)
-    tb_repeats: int = 3
+    tb_repeats: int = 5
     nproc_cost: bool = True    # the torch side's step on 2 gloo ranks against one process
 
 
