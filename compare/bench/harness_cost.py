@@ -6,7 +6,8 @@ default deep model (the main job's settings) against the ideal in the same run.
            the free-running side and the probe), each timed alone on one thread, as a
            mean over a run of its own calls (the wall is a mean over its steps too)
 
-wall / ideal is the harness's overhead: comparisons, copies and any thread hand-offs.
+wall / ideal is the harness's overhead: comparisons, copies and any thread hand-offs, and
+the cost of alternating the sides, measured apart (`in_turn_step`: the three steps in turn).
 Each dataset is measured twice, the ideal and the wall in the same condition: as the
 machine is, and with one busy-loop process per core started here (stopped by PID, each
 ending by itself after a time limit), since users run this on busy laptops.
@@ -84,6 +85,26 @@ def ideal_step(setup: harness.Setup, seconds: float = 2.0) -> float:
     return scratch_s + 2 * torch_s
 
 
+def in_turn_step(setup: harness.Setup, seconds: float = 2.0) -> float:
+    """The same three steps taken in turn, as a lockstep step takes them (the probe's, the
+    reference's, scratch's) and with nothing else, on one thread: over `ideal_step`, what
+    alternating the sides costs (each one's code and data evicted from the caches by the
+    other's); under the wall, the lockstep's own work."""
+    model, reference = copy.deepcopy(setup.model), copy.deepcopy(setup.reference)
+    probe = copy.deepcopy(reference)
+    Xt = adapter.batch_to_torch(setup.X, reference.device, reference.dtype)
+    yt = adapter.targets_to_torch(setup.Y, reference.spec.output, reference.device, reference.dtype)
+    trainers = [Trainer(net, setup.lr * 1e-9) for net in (probe, reference)]
+
+    def three() -> None:
+        for trainer in trainers:
+            trainer.step(Xt, yt).item()
+        scratch_train.step(model, setup.X, setup.Y, setup.lr * 1e-9)
+
+    with torch_threads(1), blas_threads(1):
+        return mean_of(three, 3 * seconds)
+
+
 def lockstep_wall(setup: harness.Setup) -> float:
     """Seconds of the lockstep training as check_model runs it."""
     with harness.numerics(setup):
@@ -99,7 +120,7 @@ def lockstep_wall(setup: harness.Setup) -> float:
 
 def per_dataset(iterations: int | None = None, names: tuple[str, ...] = datasets.NAMES,
                 log: Callable[[str], None] = print) -> dict:
-    """{'iterations', 'rows': [{dataset, layers, m, busy, wall_s, ideal_s, ratio}, ...]}."""
+    """{'iterations', 'rows': [{dataset, layers, m, busy, wall_s, ideal_s, in_turn_s, ratio}, ...]}."""
     cfg = RunConfig(models=("deep",)) if iterations is None else RunConfig(models=("deep",),
                                                                            iterations=iterations)
     rows = []
@@ -109,7 +130,9 @@ def per_dataset(iterations: int | None = None, names: tuple[str, ...] = datasets
             setup = setup_for(name, cfg)
             with busy_cores(limit_s=600) if busy else nullcontext():
                 ideal = ideal_step(setup) * cfg.iterations      # in the same condition
+                in_turn = in_turn_step(setup) * cfg.iterations
                 wall = lockstep_wall(setup)
             rows.append({"dataset": name, "layers": list(setup.spec.layer_dims), "m": setup.X.shape[1],
-                         "busy": busy, "wall_s": wall, "ideal_s": ideal, "ratio": wall / ideal})
+                         "busy": busy, "wall_s": wall, "ideal_s": ideal, "in_turn_s": in_turn,
+                         "ratio": wall / ideal})
     return {"iterations": cfg.iterations, "cores": os.cpu_count(), "rows": rows}

@@ -84,7 +84,7 @@ def children_cpu_seconds() -> float:
 
 def run_main_job(argv: list[str]) -> tuple[float, float, int]:
     """Wall and CPU seconds and exit code of `python -m compare <argv>`: a fresh process,
-    as a user runs it, so one-time costs (imports, TensorBoard's first graph trace) count."""
+    as a user runs it, so one-time costs (imports, the first writers and events) count."""
     t0, c0 = time.perf_counter(), children_cpu_seconds()
     rc = subprocess.run([sys.executable, "-m", "compare", "--no-progress", *argv],
                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode

@@ -240,15 +240,26 @@ def harness_lines(result: dict) -> list[str]:
     if not cost:
         return []
     rows = [[r["dataset"], str(r["layers"]), r["m"], "busy" if r["busy"] else "as is",
-             f"{r['wall_s']:.2f}", f"{r['ideal_s']:.2f}", f"{r['ratio']:.2f}"] for r in cost["rows"]]
+             f"{r['wall_s']:.2f}", f"{r['ideal_s']:.2f}", _in_turn(r, "in_turn_s"),
+             f"{r['ratio']:.2f}", _in_turn(r, "wall_s")] for r in cost["rows"]]
     return ["### The harness's cost per dataset", "",
             f"Each built-in dataset's default deep model, {cost['iterations']} lockstep steps as "
             "`check_model` runs them (wall), against the ideal: the steps times one scratch step "
             "plus the two torch steps a lockstep step takes, each timed alone on one thread as the "
             "mean over a run of its own calls (as the wall is a mean over its steps), in the same "
-            f"condition; then again with {cost['cores']} busy-loop processes (one a core).",
-            "", table.markdown(["dataset", "layers", "m", "cores", "wall s", "ideal s", "wall/ideal"],
-                               rows), ""]
+            f"condition; then again with {cost['cores']} busy-loop processes (one a core). In turn: "
+            "the same three steps taken one after the other as a lockstep step takes them, with "
+            "nothing else (over the ideal: what alternating the sides costs); wall/in turn is the "
+            "lockstep's own work (the probe's reset, both torch models read back and compared).",
+            "", table.markdown(["dataset", "layers", "m", "cores", "wall s", "ideal s", "in turn s",
+                                "wall/ideal", "wall/in turn"], rows), ""]
+
+
+def _in_turn(row: dict, key: str) -> str:
+    """The in-turn seconds (key 'in_turn_s') or wall / in turn ('wall_s'); '-' if not measured."""
+    if row.get("in_turn_s") is None:
+        return "-"
+    return f"{row['in_turn_s']:.2f}" if key == "in_turn_s" else f"{row['wall_s'] / row['in_turn_s']:.2f}"
 
 
 def nproc_lines(result: dict) -> list[str]:

@@ -211,14 +211,18 @@ def _why_harness(result: dict, t: dict) -> str:
                None)
     if row is None:
         return ""
-    extra_ms = (row["wall_s"] - row["ideal_s"]) / cost["iterations"] * 1e3
-    return (f"harness cost on {row['dataset']} {row['layers']} ({t['threads']}): "
-            f"lockstep wall {row['wall_s']:.1f} s against the ideal {row['ideal_s']:.1f} s "
-            f"({row['ratio']:.2f}x), {extra_ms:.2f} ms a step over the three steps alone: the "
-            "lockstep's own work (the probe reset to scratch's parameters, both torch models' "
-            "parameters read back and compared with scratch's) and each side's code and data "
-            "evicted from the caches by the other's"
-            + (", and the waits for a core the busy loops hold" if busy else "") + ".")
+    per_step = 1e3 / cost["iterations"]
+    text = (f"harness cost on {row['dataset']} {row['layers']} ({t['threads']}): lockstep wall "
+            f"{row['wall_s']:.1f} s against the ideal {row['ideal_s']:.1f} s ({row['ratio']:.2f}x), "
+            f"{(row['wall_s'] - row['ideal_s']) * per_step:.2f} ms a step over the three steps alone")
+    if row.get("in_turn_s") is None:
+        return text + "."
+    return text + (f"; the same three steps taken in turn with nothing else take {row['in_turn_s']:.1f} s "
+                   f"({row['in_turn_s'] / row['ideal_s']:.2f}x the ideal: each side's code and data "
+                   "evicted from the caches by the other's), the lockstep's own work (the probe's "
+                   "reset, both torch models read back and compared with scratch) "
+                   f"{(row['wall_s'] - row['in_turn_s']) * per_step:.2f} ms a step"
+                   + (", and the waits for a core the busy loops hold" if busy else "") + ".")
 
 
 WHY = {"scratch/torch_ref": _why_step, "lockstep wall / ideal": _why_harness,
