@@ -172,3 +172,9 @@ def test_the_main_jobs_table_is_what_nncompare_prints():
     assert [rest(line) for line in printed] == [rest(line) for line in shown.splitlines()]
     for ours, theirs in zip(printed, shown.splitlines(), strict=True):
         assert all(b / 10 <= a <= b * 10 or a == b for a, b in zip(errors(ours), errors(theirs), strict=True))
+
+
+def test_the_allocator_snippet_runs_and_says_whether_it_set_glibc(capsys):
+    from compare.run import memory
+    run(block_with("keep_freed_blocks()"), {})
+    assert capsys.readouterr().out == f"{memory.on_glibc() and not memory.chosen_by_user()}\n"

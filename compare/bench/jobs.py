@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from compare.proof.harness import check_model
+from compare.run import memory
 from compare.run.config import MODELS, RunConfig, build_scratch
 from scratch import datasets
 from scratch.spec import HIDDEN_ACTIVATIONS, INITS, OUTPUTS
@@ -128,14 +129,15 @@ def tensorboard_overhead(iterations: int | None = None, repeats: int = 5) -> dic
             "ratio": ratio(times), "pair_ratio": float(np.median(pairs)), "cpu_ratio": ratio(cpu)}
 
 
-KEEP_FREED = {"MALLOC_MMAP_THRESHOLD_": str(2**30), "MALLOC_TRIM_THRESHOLD_": str(2**32)}
+GLIBC_DEFAULTS = {memory.OFF: "0"}      # a process with glibc's own allocator settings
 
 
 def allocator_check(rounds: int = 5, quick: bool = False) -> dict:
-    """The large config in float64 on one thread, timed again in a fresh process whose
-    glibc keeps freed blocks in its heap (`KEEP_FREED`) instead of returning every block
-    of 32 MiB or more to the kernel and faulting it in again, zero-filled, at the next
-    step: how much of a step is the operating system's, not the code's."""
+    """The large config in float64 on one thread, timed again in a fresh process with glibc's
+    default allocator (`GLIBC_DEFAULTS`), as a plain NumPy process has it, rather than the one
+    `nncompare` sets (`compare.run.memory`): every block of 32 MiB or more returned to the
+    kernel when freed and faulted in again, zero-filled, at the next step. How much of a
+    step is the operating system's, not the code's."""
     with tempfile.TemporaryDirectory(prefix="nncompare-bench-") as folder:
         out = Path(folder) / "bench.json"
         run = subprocess.run([sys.executable, "-m", "compare", "bench", "--only", "large",
@@ -143,11 +145,11 @@ def allocator_check(rounds: int = 5, quick: bool = False) -> dict:
                               "--rounds", str(rounds), "--json", str(out),
                               "--markdown", str(Path(folder) / "bench.md"),
                               *(["--quick"] if quick else [])],
-                             env={**os.environ, **KEEP_FREED}, capture_output=True, text=True)
+                             env={**os.environ, **GLIBC_DEFAULTS}, capture_output=True, text=True)
         if run.returncode != 0:
             return {"available": False, "reason": run.stderr.strip().splitlines()[-1:]}
         d = json.loads(out.read_text())["configs"][0]["dtypes"]["float64"]
-    return {"available": True, "env": KEEP_FREED, "threads": 1, "dtype": "float64",
+    return {"available": True, "env": GLIBC_DEFAULTS, "threads": 1, "dtype": "float64",
             "ratios": {k: v["median"] for k, v in d["ratios"].items()},
             "page_faults_per_call": {k: v["page_faults_per_call"] for k, v in d["times"].items()},
             "fraction_of_peak": d["fraction_of_peak"]["scratch"]}

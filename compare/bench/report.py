@@ -15,6 +15,7 @@ from threadpoolctl import threadpool_info
 from compare import table
 from compare.bench import startup
 from compare.bench import targets as bench_targets
+from compare.run import memory
 
 
 def _read(path: str) -> str:
@@ -71,6 +72,7 @@ def machine() -> dict:
         "torch_threads": torch.get_num_threads(),
         "torch_interop_threads": torch.get_num_interop_threads(),
         "loadavg_start": loadavg(),
+        "glibc_keeps_freed": memory.KEPT[0],
     }
 
 
@@ -178,6 +180,14 @@ def jobs_lines(result: dict) -> list[str]:
     return lines or ["Not run (`--no-jobs`)."]
 
 
+def _allocator_row(mc: dict) -> str:
+    kept = mc.get("glibc_keeps_freed")
+    if kept is None:
+        return "not recorded"
+    return ("glibc keeping freed blocks in the heap (`nncompare`'s setting, compare.run.memory)"
+            if kept else "the C library's defaults")
+
+
 def machine_lines(mc: dict, result: dict) -> list[str]:
     blas = mc["numpy_blas"]
     rows = [("CPU", f"{mc['cpu']} ({', '.join(mc['simd'])})"),
@@ -188,6 +198,7 @@ def machine_lines(mc: dict, result: dict) -> list[str]:
             ("PyTorch", f"{mc['torch']}, BLAS {mc['torch_blas']}, {mc['torch_threads']} intra-op "
                         f"threads, {mc['torch_interop_threads']} inter-op"),
             ("CUDA", result["cuda"]["device"] or result["cuda"]["note"]),
+            ("allocator", _allocator_row(mc)),
             ("load average", f"{mc['loadavg_start']} at the start, {mc.get('loadavg_end')} at the end")]
     return ["| | |", "|---|---|"] + [f"| {k} | {v} |" for k, v in rows]
 
@@ -303,9 +314,16 @@ def _allocator_section(result: dict) -> list[str]:
         return []
     r, f = check["ratios"], check["page_faults_per_call"]
     env = " ".join(f"`{k}={v}`" for k, v in check["env"].items())
-    return ["## large, float64, one thread, glibc keeping freed blocks", "",
-            f"The same step timed in a fresh process run with {env}, so that freed blocks "
-            "stay in the heap instead of going back to the kernel: scratch/torch_ref "
+    if "NNCOMPARE_KEEP_FREED" not in check["env"]:      # a report of the earlier check
+        return ["## large, float64, one thread, glibc keeping freed blocks", "",
+                f"The same step timed in a fresh process run with {env}: scratch/torch_ref "
+                f"{r['scratch/torch_ref']:.2f}; page faults a step: scratch {f['scratch']:.0f}, "
+                f"torch_ref {f['torch_ref']:.0f}.", ""]
+    return ["## large, float64, one thread, glibc's default allocator", "",
+            f"The same step timed in a fresh process run with {env}, so that glibc keeps its "
+            "defaults, as a plain NumPy process has them (every freed block of 32 MiB or more "
+            "goes back to the kernel and is faulted in again, zero-filled, at the next step) "
+            "instead of `nncompare`'s setting (compare.run.memory): scratch/torch_ref "
             f"{r['scratch/torch_ref']:.2f}, scratch/matmul {r['scratch/matmul']:.2f} "
             f"({check['fraction_of_peak']:.0%} of the peak), torch_ref/bare "
             f"{r['torch_ref/bare']:.2f}; page faults a step: scratch "

@@ -146,13 +146,18 @@ def _allocator(result: dict) -> str:
         return ""
     r, f = check["ratios"], check["page_faults_per_call"]
     env = " ".join(f"{k}={v}" for k, v in check["env"].items())
-    return (f"large, float64, the cause: in a fresh process whose glibc keeps freed blocks ({env}; "
-            f"one thread), scratch "
-            f"takes {f['scratch']:.0f} page faults a step and is {r['scratch/matmul']:.2f}x its "
-            f"products ({check['fraction_of_peak']:.0%} of the peak) and "
-            f"{r['scratch/torch_ref']:.2f}x torch_ref: by default every [1024, 4096] float64 "
-            f"array (32 MiB, at glibc's largest mmap threshold) is mapped fresh for each step "
-            f"and unmapped after it, and the kernel zero-fills its pages again.")
+    if "NNCOMPARE_KEEP_FREED" not in check["env"]:      # a report of the earlier check
+        return (f"large, float64, the cause: in a fresh process whose glibc keeps freed blocks "
+                f"({env}; one thread), scratch takes {f['scratch']:.0f} page faults a step and "
+                f"is {r['scratch/torch_ref']:.2f}x torch_ref.")
+    kept = result["machine"].get("glibc_keeps_freed")
+    return (f"large, float64, the allocator: in a fresh process with glibc's defaults ({env}; one "
+            f"thread) scratch takes {f['scratch']:.0f} page faults a step and is "
+            f"{r['scratch/torch_ref']:.2f}x torch_ref ({r['scratch/matmul']:.2f}x its products): "
+            "every [1024, 4096] float64 temporary (32 MiB, at glibc's largest mmap threshold) is "
+            "mapped fresh for each step and unmapped after it, and the kernel zero-fills its pages "
+            "again; " + ("this run's process kept freed blocks (`nncompare`'s setting), as the "
+                         "tables above show." if kept else "this run's process had the defaults too."))
 
 
 def _why_peak(result: dict, t: dict) -> str:

@@ -27,7 +27,7 @@ and turns its exceptions into the exit codes above.
 
 from __future__ import annotations
 
-from compare.run import signals
+from compare.run import memory, signals
 
 signals.install_early()    # first of all: a Ctrl-C during the imports is one line, exit 130
 
@@ -52,6 +52,7 @@ from scratch.errors import InvalidArgument  # noqa: E402
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    memory.keep_freed_blocks()        # glibc: no page faults of large temporaries at every step
     on_main = threading.current_thread() is threading.main_thread()
     previous = signals.install(signals._raise) if on_main else {}
     try:
