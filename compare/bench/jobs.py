@@ -106,17 +106,21 @@ def tensorboard_overhead(iterations: int | None = None, repeats: int = 5) -> dic
     steps = [] if iterations is None else ["--iterations", str(iterations)]
     times: dict[str, list[float]] = {"logged": [], "unlogged": []}
     cpu: dict[str, list[float]] = {"logged": [], "unlogged": []}
+    hooks: list[float] = []                   # seconds inside the logging hooks, each logged run
     with tempfile.TemporaryDirectory(prefix="nncompare-bench-") as logdir:
         for r in range(repeats):
             order = ("logged", "unlogged") if r % 2 == 0 else ("unlogged", "logged")
             for kind in order:
+                report = Path(logdir) / f"report-{r}-{kind}.json"
                 extra = (["--logdir", logdir, "--experiment", f"bench-{r}"]
                          if kind == "logged" else ["--no-log"])
-                wall, used, rc = run_main_job([*steps, *extra])
+                wall, used, rc = run_main_job([*steps, *extra, "--json", str(report)])
                 if rc != 0:
                     return {"available": False, "reason": f"the main job exited with {rc} ({kind})"}
                 times[kind].append(wall)
                 cpu[kind].append(used)
+                if kind == "logged":
+                    hooks.append(float(json.loads(report.read_text()).get("logging_seconds", 0.0)))
 
     def ratio(found: dict[str, list[float]]) -> float:
         return min(found["logged"]) / min(found["unlogged"])
@@ -126,7 +130,8 @@ def tensorboard_overhead(iterations: int | None = None, repeats: int = 5) -> dic
     return {"available": True, "iterations": iterations or RunConfig().iterations,
             "repeats": repeats, "logged_s": times["logged"], "unlogged_s": times["unlogged"],
             "logged_cpu_s": cpu["logged"], "unlogged_cpu_s": cpu["unlogged"],
-            "ratio": ratio(times), "pair_ratio": float(np.median(pairs)), "cpu_ratio": ratio(cpu)}
+            "ratio": ratio(times), "pair_ratio": float(np.median(pairs)), "cpu_ratio": ratio(cpu),
+            "hook_s": hooks}
 
 
 GLIBC_DEFAULTS = {memory.OFF: "0"}      # a process with glibc's own allocator settings

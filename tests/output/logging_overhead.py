@@ -5,8 +5,8 @@
 Each model of `nncompare`'s defaults is trained through the harness without and with a
 `ModelLogger` (writers opened, hooks, report, writers closed: everything `nncompare`
 adds), alternately, `--reps` times in one process, so that both see the same machine
-load; the minimum of each is kept. The one-off cost of the first graph trace in a
-process (torch.jit warms up) is measured apart and added once, as `nncompare` pays it.
+load; the minimum of each is kept. The one-off cost of the first logged run in a process
+(its first writers and events) is measured apart and added once, as `nncompare` pays it.
 """
 
 from __future__ import annotations
@@ -75,7 +75,7 @@ def main() -> None:
         total[True] += logged
         print(f"  {kind:9s} unlogged {plain:6.2f}  logged {logged:6.2f}  (+{logged / plain - 1:.1%})")
     total[True] += warm
-    print(f"  first graph trace in a process: +{warm:.2f}")
+    print(f"  first logged run in a process: +{warm:.2f}")
     print(f"  main job  unlogged {total[False]:6.2f}  logged {total[True]:6.2f}  "
           f"(+{total[True] / total[False] - 1:.1%})")
     for name, size in sizes.items():
