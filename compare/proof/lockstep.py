@@ -261,16 +261,16 @@ class Lockstep:
                J_scale: float) -> tuple[dict[str, float], dict[str, float]]:
         """({name: rel_err} against the probe, the same against the reference): by the
         `StateMeter`, or one by one where the parameters are not laid out as the torch ones."""
-        theta = None if self.meter is None else self.meter.vector(self.model.params)
+        meter, params = self.meter, self.model.params
+        theta = None if meter is None else meter.vector(params)
         found = []
         for J, net in ((J_p, self.probe), (J_t, self.reference)):
-            if self.meter is None or theta is None:
-                found.append({c.name: c.rel_err for c in state_errors(
-                    J_s, self.model.params, J, adapter.params_from_torch(net), self.tol, J_scale,
-                    self.lr)})
+            if meter is not None and theta is not None:
+                found.append(meter.errors(J_s, theta, J, adapter.params_vector(self.tensors[net]),
+                                          J_scale, self.lr))
             else:
-                found.append(self.meter.errors(J_s, theta, J, adapter.params_vector(self.tensors[net]),
-                                               J_scale, self.lr))
+                found.append({c.name: c.rel_err for c in state_errors(
+                    J_s, params, J, adapter.params_from_torch(net), self.tol, J_scale, self.lr)})
         return found[0], found[1]
 
     def comparison(self, name: str, J_s: float, J_ref: float, net: Net, J_scale: float,

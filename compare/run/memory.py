@@ -4,7 +4,7 @@ By default glibc serves every request of 32 MiB or more (the largest of its slid
 threshold) with a fresh `mmap` and returns it to the kernel on `free`, so that a NumPy
 temporary of that size (Z[l] or A[l] of 1024 units on 4096 samples, float64) is faulted
 in again, zero-filled page by page, at every step: on `nncompare bench`'s large config
-about a quarter of a float64 step, the whole of scratch's gap to torch_ref (the report
+about a fifth of a float64 step, the whole of scratch's gap to torch_ref (the report
 shows it, measured with and without this setting). With the threshold at 1 GiB and the
 heap never trimmed, a step reuses the blocks the previous step freed: no faults, no
 change to the code of `scratch/` (which stays plain NumPy, `A = g(W @ A_prev + b)`).

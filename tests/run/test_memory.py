@@ -4,6 +4,7 @@ in again every step; the user's own allocator settings are left alone."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -33,7 +34,6 @@ glibc_only = pytest.mark.skipif(not memory.on_glibc(), reason="glibc's allocator
 
 
 def faults(env: dict[str, str]) -> tuple[bool, int]:
-    import os
     run = subprocess.run([sys.executable, "-c", FAULTS], capture_output=True, text=True, timeout=120,
                          env={**{k: v for k, v in os.environ.items() if k not in env}, **env})
     assert run.returncode == 0, run.stderr
