@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, TextIO
 from compare.cli import json_report, parallel
 from compare.cli.parsers import given
 from compare.output import report
-from compare.run import files, plugin, rundir
+from compare.run import files, lock, plugin, rundir
 from compare.run.config import MODELS, RunConfig, build_scratch
 from compare.run.faults import EnvironmentFailure, environment_failure, is_environmental
 from scratch import datasets
@@ -146,6 +146,8 @@ def resume_plan(args: argparse.Namespace, experiment: Path) -> tuple[RunConfig, 
                               "--tensorboard go with --resume")
     from compare.run import resume
 
+    if not parallel.is_follower():      # (the ranks that follow read what rank 0 holds)
+        lock.check_free(experiment)     # a run that holds it may be replacing its checkpoints
     cfg, jobs = resume.resumed_jobs(experiment)
     cfg.iterations = args.iterations
     return cfg.validate(), jobs

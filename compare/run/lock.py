@@ -43,11 +43,7 @@ def claim(folder: Path) -> None:
     try:
         fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:
-        holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
-        os.close(fd)
-        by = f" (pid {holder})" if holder.isdigit() else ""
-        raise InvalidArgument(f"experiment: {folder} is in use by another nncompare run{by}; "
-                              "wait for it to end, or choose another name") from None
+        raise _in_use(folder, fd) from None
     except OSError:                     # a file system without locks (some network ones)
         os.close(fd)
         return
@@ -55,6 +51,34 @@ def claim(folder: Path) -> None:
     with contextlib.suppress(OSError):  # who holds it, for the message of the next one
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+
+
+def check_free(folder: Path) -> None:
+    """InvalidArgument, as `claim` raises it, if another process holds `folder` now; takes
+    nothing and writes nothing (for what must be read before the folder is claimed, such as
+    the checkpoints a resume starts from: a run that holds the folder may be replacing them)."""
+    if fcntl is None or _holds(folder):
+        return
+    try:
+        fd = os.open(folder / LOCK, os.O_RDONLY)
+    except OSError:                     # no lock file: no run has held it, or it is unreadable
+        return
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise _in_use(folder, fd) from None
+    except OSError:
+        pass
+    os.close(fd)                        # (closing lets go of the probe's lock)
+
+
+def _in_use(folder: Path, fd: int) -> InvalidArgument:
+    """The refusal of a folder another process holds by the lock file open as `fd` (closed)."""
+    holder = os.pread(fd, 32, 0).decode(errors="replace").strip()
+    os.close(fd)
+    by = f" (pid {holder})" if holder.isdigit() else ""
+    return InvalidArgument(f"experiment: {folder} is in use by another nncompare run{by}; "
+                           "wait for it to end, or choose another name")
 
 
 def _holds(folder: Path) -> bool:
