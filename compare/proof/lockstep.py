@@ -160,15 +160,15 @@ class Lockstep:
         order = notes_order(self.names)
         self.meter = None if order is None else StateMeter(
             {n: np.shape(p) for n, p in model.params.items()}, order)
-        self.tensors = {} if order is None else {     # each torch side's parameters, that order
-            net: [net.notes_params()[n] for n in order] for net in (self.reference, self.probe)}
+        self.views = {} if order is None else {       # each torch side's parameters, that order
+            net: adapter.ParamViews(net, order) for net in (self.reference, self.probe)}
 
     def step(self, t: int, idx: np.ndarray | None) -> bool:
         """Step t on both sides (and the probe from scratch's state); False: stop here."""
         Xb, Yb = (self.X, self.Y) if idx is None else (self.X[:, idx], self.Y[:, idx])
         it = adapter.indices_to_torch(idx, self.reference.device)
         Xtb, ytb = (self.Xt, self.yt) if it is None else (self.Xt[it], self.yt[it])
-        adapter.copy_params_to_torch(self.model.params, self.probe)
+        self.reset_probe(self.model.params)
         J_p = self.probe_trainer.step(Xtb, ytb).item()      # both torch steps, then scratch's:
         J_t = self.trainer.step(Xtb, ytb).item()            # each side's code stays in the caches
         if self.kinked:
@@ -186,6 +186,13 @@ class Lockstep:
         self.measure(t, J_s, J_p, J_t, Xb, Yb)
         return True
 
+    def reset_probe(self, params: dict[str, np.ndarray]) -> None:
+        """The probe set to scratch's `params`, to take the step scratch takes from them."""
+        if self.probe in self.views:
+            self.views[self.probe].assign(params)
+        else:
+            adapter.copy_params_to_torch(params, self.probe)
+
     def scratch_step(self, t: int, Xb: np.ndarray, Yb: np.ndarray) -> float | None:
         """Scratch's step: its cost before the update (NaN when a value overflowed), or None
         when its own code failed (the check's error says where)."""
@@ -198,9 +205,10 @@ class Lockstep:
             if not math.isfinite(J):
                 return math.nan
             self.grads = self.model.backward(AL, Yb, caches)
-            self.non_finite = next((f"{d} of backward" for d in ("d" + n for n in self.names)
-                                    if not np.all(np.isfinite(self.grads.get(d, 0.0)))), "")
-            if self.non_finite:
+            grads = [self.grads.get("d" + n, 0.0) for n in self.names]
+            if not np.isfinite(np.concatenate([np.ravel(g) for g in grads])).all():   # (one call)
+                self.non_finite = next(f"d{n} of backward" for n, g in zip(self.names, grads, strict=True)
+                                       if not np.all(np.isfinite(g)))
                 return math.nan
             self.model.update(self.grads, self.lr)
         except FloatingPointError as exc:         # np.errstate(..., "raise") of the caller
@@ -266,7 +274,7 @@ class Lockstep:
         found = []
         for J, net in ((J_p, self.probe), (J_t, self.reference)):
             if meter is not None and theta is not None:
-                found.append(meter.errors(J_s, theta, J, adapter.params_vector(self.tensors[net]),
+                found.append(meter.errors(J_s, theta, J, self.views[net].vector(),
                                           J_scale, self.lr))
             else:
                 found.append({c.name: c.rel_err for c in state_errors(
@@ -295,7 +303,7 @@ class Lockstep:
         try:
             for k, p in self.model.params.items():
                 p[...] = self.before[k]
-            adapter.copy_params_to_torch(self.before, self.probe)
+            self.reset_probe(self.before)
             kink = parity.kink_between(self.model, self.probe, Xb, Yb, self.forward_tol)
         finally:
             for k, p in self.model.params.items():

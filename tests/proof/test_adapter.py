@@ -101,3 +101,36 @@ def test_targets_that_cannot_be_moved_are_named(Y, output, message):
 def test_ragged_samples_are_named():
     with pytest.raises(InvalidArgument, match="X: cannot be read as an array"):
         adapter.batch_to_torch([[1.0, 2.0], [3.0]], torch.device("cpu"), torch.float64)
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_param_views_read_and_write_what_torch_copies_read_and_write(dtype):
+    """ParamViews (the lockstep's every-step path) against params_vector and
+    copy_params_to_torch, bit for bit: float64 scratch rounded into a float32 model as
+    copy_ rounds it, and the vector a copy."""
+    net = scratch.DeepNet([3, 4, 2, 1], seed=5)
+    ref, twin = (torch_ref.Net(net.spec, seed=s, dtype=dtype) for s in (1, 1))
+    order = ["W1", "b1", "W2", "b2", "W3", "b3"]
+    views = adapter.ParamViews(ref, order)
+    assert views.views is not None                       # the CPU path is what runs here
+    views.assign(net.params)
+    adapter.copy_params_to_torch(net.params, twin)
+    for name, p in ref.notes_params().items():
+        assert torch.equal(p, twin.notes_params()[name]), name
+    theta = views.vector()
+    assert theta.dtype == np.float64
+    assert np.array_equal(theta, adapter.params_vector([twin.notes_params()[n] for n in order]))
+    theta[0] = 123.0                                      # a copy, not a view
+    assert ref.notes_params()["W1"][0, 0].item() != 123.0
+
+
+def test_param_views_follow_a_parameter_whose_memory_was_replaced():
+    net = scratch.DeepNet([3, 4, 1], seed=5)
+    ref = torch_ref.Net(net.spec, seed=1)
+    order = ["W1", "b1", "W2", "b2"]
+    views = adapter.ParamViews(ref, order)
+    W1 = ref.notes_params()["W1"]
+    W1.data = torch.zeros_like(W1)                       # new memory: the old view looks elsewhere
+    views.assign(net.params)
+    assert np.array_equal(adapter.params_from_torch(ref)["W1"], net.params["W1"])
+    assert views.vector()[0] == net.params["W1"][0, 0]
