@@ -117,8 +117,7 @@ class ParamViews:
 
     def _viewed(self) -> list[np.ndarray] | None:
         """The views, while every parameter still lives where they look."""
-        if self.views is None or any(t.data_ptr() != p for t, p in zip(self.tensors, self.memory,
-                                                                        strict=True)):
+        if self.views is None or [t.data_ptr() for t in self.tensors] != self.memory:
             return None
         return self.views
 

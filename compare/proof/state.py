@@ -59,7 +59,11 @@ class StateMeter:
             largest = np.maximum.reduceat(diff, self.starts)        # [2 L], one per parameter
             size = np.maximum(np.maximum.reduceat(np.abs(theta_ref), self.layer_starts), floor)
         found = {"cost": _ratio(abs(J - J_ref), max(abs(J_ref), J_scale))}
-        for i, name in enumerate(self.order):
+        sizes = np.repeat(size, 2)                                  # [2 L], each one's layer
+        if np.isfinite(largest).all() and (sizes > 0).all():        # (no NaN size either)
+            found.update(zip(self.order, (largest / sizes).tolist(), strict=True))
+            return found
+        for i, name in enumerate(self.order):                       # the special cases, one by one
             found[name] = _ratio(float(largest[i]), float(size[i // 2]))
         return found
 
